@@ -23,3 +23,42 @@ export class TransportError extends Error {
       : { name: this.name, code: this.code, message: this.message, details: this.details }
   }
 }
+
+/** One class per condition; `code` is stable and is what tests and the cluster match on. */
+function transportErrorClass(code: string) {
+  return class extends TransportError {
+    static readonly code = code
+    constructor(message: string, details?: Readonly<Record<string, unknown>>, options?: ErrorOptions) {
+      super(code, message, details, options)
+    }
+  }
+}
+
+/** A frame (or a reassembled chunked frame) is larger than the configured maximum. */
+export class FrameTooLarge extends transportErrorClass('FRAME_TOO_LARGE') {}
+/** A frame is not valid CBOR or does not have the shape of any frame type. */
+export class MalformedFrame extends transportErrorClass('MALFORMED_FRAME') {}
+/** A data frame arrived on a link whose handshake had not completed. */
+export class HandshakeRequired extends transportErrorClass('HANDSHAKE_REQUIRED') {}
+/** The peer's HMAC proof did not verify (wrong secret, or a replayed handshake). */
+export class AuthenticationFailed extends transportErrorClass('AUTHENTICATION_FAILED') {}
+/** The peer belongs to another cluster. */
+export class ClusterMismatch extends transportErrorClass('CLUSTER_MISMATCH') {}
+/** The peer speaks another protocol version. */
+export class ProtocolMismatch extends transportErrorClass('PROTOCOL_MISMATCH') {}
+/** The handshake did not complete in time. */
+export class HandshakeTimeout extends transportErrorClass('HANDSHAKE_TIMEOUT') {}
+/** A channel that is not configured on this node (at `send`, or announced by a peer's link). */
+export class UnknownChannel extends transportErrorClass('UNKNOWN_CHANNEL') {}
+/** No session with that node id. */
+export class PeerUnknown extends transportErrorClass('PEER_UNKNOWN') {}
+/** Nothing listens at the address (raised by connectors' `dial`). */
+export class PeerUnreachable extends transportErrorClass('PEER_UNREACHABLE') {}
+/** The peer's buffer is over its hard limit, or `ready` waited past its deadline. */
+export class Overloaded extends transportErrorClass('OVERLOADED') {}
+/** The peer refused the connection for a reason it stated (duplicate link, unknown channel…). */
+export class ConnectionRefused extends transportErrorClass('CONNECTION_REFUSED') {}
+/** The transport is not started, or has been stopped. */
+export class NotStarted extends transportErrorClass('NOT_STARTED') {}
+/** The operation was aborted by its `AbortSignal`. */
+export class Aborted extends transportErrorClass('ABORTED') {}

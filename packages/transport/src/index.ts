@@ -14,4 +14,21 @@ export type {
 export type { Link, LinkHandlers, ListenOptions, Connector, ConnectorComponents, ConnectorFactory } from './connector.js'
 export type { Clock, TimerHandle } from './clock.js'
 export { systemClock } from './clock.js'
-export { TransportError, MURMUR_ERROR } from './errors.js'
+export {
+  TransportError,
+  MURMUR_ERROR,
+  FrameTooLarge,
+  MalformedFrame,
+  HandshakeRequired,
+  AuthenticationFailed,
+  ClusterMismatch,
+  ProtocolMismatch,
+  HandshakeTimeout,
+  UnknownChannel,
+  PeerUnknown,
+  PeerUnreachable,
+  Overloaded,
+  ConnectionRefused,
+  NotStarted,
+  Aborted,
+} from './errors.js'
