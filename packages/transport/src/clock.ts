@@ -11,6 +11,11 @@ export interface Clock {
   clearTimeout(handle: TimerHandle): void
   /** Run `fn` after the current turn (after pending I/O callbacks): where coalesced writes flush. */
   defer(fn: () => void): void
+  /**
+   * A number in [0, 1). Optional: the memory network's clock supplies a seeded one so that jitter
+   * (backoff, probe choice) is part of the deterministic history; fall back to `Math.random`.
+   */
+  random?(): number
 }
 
 export interface TimerHandle {

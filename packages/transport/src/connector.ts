@@ -17,6 +17,11 @@ export interface Link {
   bufferedAmount(): number
   /** Close; the `close` handler runs once, on both ends. */
   close(code?: number, reason?: string): void
+  /**
+   * Run `fn`, batching every `send` it makes into as few system calls as the link can (uWS
+   * `ws.cork`, `net.Socket#cork` for the `ws` client). Optional: `link.cork ? link.cork(fn) : fn()`.
+   */
+  cork?(fn: () => void): void
 }
 
 /** Callbacks a link calls. `frame` data is owned by the receiver (copied out of native buffers). */

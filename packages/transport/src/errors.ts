@@ -54,6 +54,8 @@ export class UnknownChannel extends transportErrorClass('UNKNOWN_CHANNEL') {}
 export class PeerUnknown extends transportErrorClass('PEER_UNKNOWN') {}
 /** Nothing listens at the address (raised by connectors' `dial`). */
 export class PeerUnreachable extends transportErrorClass('PEER_UNREACHABLE') {}
+/** A connector cannot listen at the address asked (port taken, memory node already listening). */
+export class AddressInUse extends transportErrorClass('ADDRESS_IN_USE') {}
 /** The peer's buffer is over its hard limit, or `ready` waited past its deadline. */
 export class Overloaded extends transportErrorClass('OVERLOADED') {}
 /** The peer refused the connection for a reason it stated (duplicate link, unknown channel…). */
