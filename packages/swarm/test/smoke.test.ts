@@ -1,3 +1,4 @@
 import t from 'tap'
-import { placeholder } from '../src/index.js'
-t.equal(placeholder, 'swarm')
+import * as swarm from '../src/index.js'
+t.type(swarm.rendezvous, 'function', 'public face exports placement')
+t.type(swarm.swim, 'function', 'and the failure detector')
