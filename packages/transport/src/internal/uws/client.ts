@@ -1,0 +1,132 @@
+import type { Socket } from 'node:net'
+import WebSocket from 'ws'
+import type { Link, LinkHandlers } from '../../connector.js'
+import type { AbortOptions } from '../../transport.js'
+import { Aborted, PeerUnreachable } from '../../errors.js'
+import { CloseCode, LinkState, assertFrameSize, wireCloseCode, wireCloseReason, type LinkLimits } from '../link-state.js'
+import type { TlsInit } from './tls.js'
+
+const SEND_OPTIONS = { binary: true, compress: false, fin: true } as const
+
+/**
+ * `ws` exposes no `drain` event and no cork; both live on its `net.Socket`, which ws 8 keeps in
+ * `_socket` once the connection is open.
+ */
+function socketOf(ws: WebSocket): Socket {
+  return (ws as unknown as { _socket: Socket })._socket
+}
+
+/** The dialling side: a `ws` client (uWebSockets.js has none). */
+export class ClientLink implements Link {
+  readonly state: LinkState
+  private readonly socket: Socket
+  /** Settles when the socket is really gone (after a local `close` too), for `Connector.close`. */
+  readonly ended: Promise<void>
+
+  constructor(
+    private readonly ws: WebSocket,
+    readonly remoteAddress: string,
+    handlers: LinkHandlers,
+    limits: LinkLimits,
+  ) {
+    this.state = new LinkState(handlers, limits)
+    this.socket = socketOf(ws)
+    this.socket.on('drain', () => this.state.maybeDrain(this.ws.bufferedAmount))
+    let lastError = ''
+    let tooBig = false
+    ws.on('error', (err: Error & { code?: string }) => {
+      tooBig ||= err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
+      lastError = err.message
+    })
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (this.state.closed) return
+      if (isBinary) this.state.handlers.frame(data)
+      else this.close(CloseCode.unsupportedData, 'binary frames only')
+    })
+    this.ended = new Promise((resolve) => {
+      ws.once('close', (code: number, reason: Buffer) => {
+        // ws reports whatever the server answered to its 1009; the cause is what matters here.
+        if (tooBig) this.state.finish(CloseCode.tooBig, 'frame too large')
+        else this.state.finish(code, reason.length > 0 ? reason.toString() : lastError)
+        resolve()
+      })
+    })
+  }
+
+  send(frame: Uint8Array): boolean {
+    if (this.state.closed) return true
+    assertFrameSize(frame, this.state.limits)
+    this.ws.send(frame, SEND_OPTIONS)
+    return this.state.afterSend(this.ws.bufferedAmount)
+  }
+
+  bufferedAmount(): number {
+    return this.ws.bufferedAmount
+  }
+
+  close(code: number = CloseCode.normal, reason = ''): void {
+    const wire = wireCloseCode(code)
+    const text = wireCloseReason(reason)
+    if (this.state.finish(wire, text)) this.ws.close(wire, text)
+  }
+
+  /** Closes without the closing handshake; for `Connector.close` when a peer does not answer. */
+  terminate(): void {
+    this.state.finish(CloseCode.abnormal, 'terminated')
+    this.ws.terminate()
+  }
+
+  cork(fn: () => void): void {
+    this.socket.cork()
+    try {
+      fn()
+    } finally {
+      this.socket.uncork()
+    }
+  }
+}
+
+export interface DialInit extends AbortOptions {
+  readonly address: string
+  readonly handlers: LinkHandlers
+  readonly limits: LinkLimits
+  readonly tls: TlsInit | undefined
+}
+
+/** Opens a `ws` connection to a uWebSockets.js listener; rejects `PeerUnreachable` or `Aborted`. */
+export function dialWs(init: DialInit): Promise<ClientLink> {
+  const { address, signal, tls } = init
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(new Aborted(`dial ${address} aborted`, { address }, { cause: signal.reason }))
+      return
+    }
+    const ws = new WebSocket(`${tls === undefined ? 'ws' : 'wss'}://${address}/`, {
+      perMessageDeflate: false,
+      maxPayload: init.limits.maxPayloadLength,
+      skipUTF8Validation: true,
+      ...(tls === undefined
+        ? {}
+        : {
+            rejectUnauthorized: tls.rejectUnauthorized ?? true,
+            ...(tls.ca === undefined ? {} : { ca: tls.ca }),
+          }),
+    })
+    ws.binaryType = 'nodebuffer'
+    const onAbort = (): void => {
+      ws.terminate()
+      reject(new Aborted(`dial ${address} aborted`, { address }, { cause: signal?.reason }))
+    }
+    signal?.addEventListener('abort', onAbort, { once: true })
+    const fail = (err: Error): void => {
+      signal?.removeEventListener('abort', onAbort)
+      reject(new PeerUnreachable(`cannot reach ${address}: ${err.message}`, { address }, { cause: err }))
+    }
+    ws.once('error', fail)
+    ws.once('open', () => {
+      signal?.removeEventListener('abort', onAbort)
+      ws.off('error', fail)
+      resolve(new ClientLink(ws, address, init.handlers, init.limits))
+    })
+  })
+}

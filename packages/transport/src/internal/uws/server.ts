@@ -1,0 +1,140 @@
+import uWS from 'uWebSockets.js'
+import type { TemplatedApp, WebSocket, us_listen_socket } from 'uWebSockets.js'
+import type { Link, LinkHandlers } from '../../connector.js'
+import { AddressInUse } from '../../errors.js'
+import { CloseCode, LinkState, assertFrameSize, wireCloseCode, wireCloseReason, type LinkLimits } from '../link-state.js'
+import { withPemFiles, type TlsInit } from './tls.js'
+
+interface Slot {
+  link?: ServerLink
+}
+
+/** Handlers until `accept` has returned the real ones: frames cannot arrive before `open` returns. */
+const UNSET: LinkHandlers = { frame: () => {}, drain: () => {}, close: () => {} }
+
+/** The accepted side of a uWebSockets.js connection. */
+export class ServerLink implements Link {
+  readonly state: LinkState
+  /** uWS has closed the socket: touching `ws` now would crash the process. */
+  private gone = false
+
+  constructor(
+    private readonly ws: WebSocket<Slot>,
+    readonly remoteAddress: string,
+    limits: LinkLimits,
+    private readonly forget: (link: ServerLink) => void,
+  ) {
+    this.state = new LinkState(UNSET, limits)
+  }
+
+  send(frame: Uint8Array): boolean {
+    if (this.state.closed) return true
+    assertFrameSize(frame, this.state.limits)
+    // maxBackpressure is 0 (unlimited), so uWS never drops: it writes or buffers.
+    this.ws.send(frame, true, false)
+    return this.state.afterSend(this.ws.getBufferedAmount())
+  }
+
+  bufferedAmount(): number {
+    return this.gone ? 0 : this.ws.getBufferedAmount()
+  }
+
+  close(code: number = CloseCode.normal, reason = ''): void {
+    const wire = wireCloseCode(code)
+    const text = wireCloseReason(reason)
+    if (!this.state.finish(wire, text) || this.gone) return
+    this.ws.end(wire, text) // runs the behaviour's `close` synchronously, which finds the link finished
+  }
+
+  cork(fn: () => void): void {
+    if (this.gone) fn()
+    else this.ws.cork(fn)
+  }
+
+  onMessage(message: ArrayBuffer, isBinary: boolean): void {
+    if (this.state.closed) return
+    if (!isBinary) {
+      this.close(CloseCode.unsupportedData, 'binary frames only')
+      return
+    }
+    // uWS neuters `message` when the callback returns: the receiver gets its own copy.
+    this.state.handlers.frame(new Uint8Array(message.slice(0)))
+  }
+
+  onDrain(): void {
+    this.state.maybeDrain(this.ws.getBufferedAmount())
+  }
+
+  onClose(code: number, message: ArrayBuffer): void {
+    this.gone = true
+    this.forget(this)
+    const reason = Buffer.from(message).toString()
+    // uWS force-closes (1006) a peer whose message exceeds maxPayloadLength; say so plainly.
+    if (reason === 'Received too big message') this.state.finish(CloseCode.tooBig, 'frame too large')
+    else this.state.finish(code, reason)
+  }
+}
+
+export interface ServerInit {
+  readonly host: string
+  readonly port: number
+  readonly limits: LinkLimits
+  readonly idleTimeout: number
+  readonly tls: TlsInit | undefined
+  readonly accept: (link: Link) => LinkHandlers
+  readonly links: Set<Link>
+}
+
+export interface Server {
+  /** `host:port` as bound. */
+  readonly address: string
+  /** Stop accepting; links already accepted stay open. */
+  stopListening(): void
+}
+
+function createApp(tls: TlsInit | undefined): TemplatedApp {
+  return tls === undefined ? uWS.App() : withPemFiles(tls, (files) => uWS.SSLApp(files))
+}
+
+function onOpen(ws: WebSocket<Slot>, init: ServerInit): void {
+  const remote = Buffer.from(ws.getRemoteAddressAsText()).toString()
+  const link = new ServerLink(ws, remote, init.limits, (l) => init.links.delete(l))
+  ws.getUserData().link = link
+  init.links.add(link)
+  try {
+    link.state.handlers = init.accept(link)
+  } catch {
+    link.close(CloseCode.internalError, 'accept failed')
+  }
+}
+
+/** Listen with uWebSockets.js; resolves once bound. */
+export function listenUws(init: ServerInit): Promise<Server> {
+  const app = createApp(init.tls)
+  app.ws<Slot>('/*', {
+    compression: uWS.DISABLED,
+    maxPayloadLength: init.limits.maxPayloadLength,
+    maxBackpressure: 0,
+    idleTimeout: init.idleTimeout,
+    open: (ws) => onOpen(ws, init),
+    message: (ws, message, isBinary) => ws.getUserData().link?.onMessage(message, isBinary),
+    drain: (ws) => ws.getUserData().link?.onDrain(),
+    close: (ws, code, message) => ws.getUserData().link?.onClose(code, message),
+  })
+  return new Promise((resolve, reject) => {
+    app.listen(init.host, init.port, (socket: us_listen_socket | false) => {
+      if (socket === false) {
+        reject(new AddressInUse(`cannot listen on ${init.host}:${init.port}`, { host: init.host, port: init.port }))
+        return
+      }
+      let open = true
+      resolve({
+        address: `${init.host}:${uWS.us_socket_local_port(socket as never)}`,
+        stopListening: () => {
+          if (open) uWS.us_listen_socket_close(socket)
+          open = false
+        },
+      })
+    })
+  })
+}
