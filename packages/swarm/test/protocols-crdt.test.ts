@@ -1,0 +1,127 @@
+import t from 'tap'
+import { crdtMapMachine, deltaFor, digest, emptyMap, get, has, merge, mergeDelta, put, remove, toObject, type CrdtMapState, type Semantics } from '../src/crdt-map.js'
+import { machineProcess } from '../src/internal/sim/process.js'
+import { prng, type Prng } from '../src/internal/sim/prng.js'
+import { Simulator } from '../src/internal/sim/simulator.js'
+
+/** JSON with sorted object keys: equal states print equal. */
+const canon = (v: unknown): string =>
+  JSON.stringify(v, (_k, x: unknown) => (x !== null && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x as object).sort(([a], [b]) => (a < b ? -1 : 1))) : x))
+const same = (a: CrdtMapState, b: CrdtMapState): boolean => canon(a.entries) === canon(b.entries)
+
+/** Replicas doing random puts/removes on a few keys, with random partial merges between them. */
+function randomReplicas(rng: Prng, semantics: Semantics, n = 4, ops = 60): CrdtMapState[] {
+  const reps = Array.from({ length: n }, () => emptyMap(semantics))
+  let now = 0
+  for (let i = 0; i < ops; i++) {
+    now += rng.int(3) // clocks often tie: the counter and node id must break ties
+    const r = rng.int(n)
+    const key = `k${rng.int(5)}`
+    const self = `r${r}`
+    const rep = reps[r] as CrdtMapState
+    const roll = rng.next()
+    if (roll < 0.55) reps[r] = put(rep, key, rng.int(100), self, now).state
+    else if (roll < 0.8) reps[r] = remove(rep, key, self, now).state
+    else reps[r] = merge(rep, reps[rng.int(n)] as CrdtMapState)
+  }
+  return reps
+}
+
+for (const semantics of ['lww', 'add-wins'] as const) {
+  t.test(`${semantics}: merge is commutative, associative and idempotent (seeded random states)`, async (t) => {
+    const rng = prng(semantics === 'lww' ? 101 : 202)
+    for (let round = 0; round < 200; round++) {
+      const [a, b, c] = randomReplicas(rng, semantics, 3) as [CrdtMapState, CrdtMapState, CrdtMapState]
+      if (!same(merge(a, b), merge(b, a))) t.fail(`commutativity, round ${round}`)
+      if (!same(merge(merge(a, b), c), merge(a, merge(b, c)))) t.fail(`associativity, round ${round}`)
+      if (!same(merge(a, a), a)) t.fail(`idempotence, round ${round}`)
+      if (!same(merge(merge(a, b), b), merge(a, b))) t.fail(`absorption, round ${round}`)
+    }
+    t.pass('200 random triples')
+  })
+
+  t.test(`${semantics}: replicas converge whatever the order of merges`, async (t) => {
+    const rng = prng(semantics === 'lww' ? 7 : 8)
+    for (let round = 0; round < 50; round++) {
+      const reps = randomReplicas(rng, semantics)
+      const orders = [rng.shuffle(reps), rng.shuffle(reps), rng.shuffle(reps)]
+      const results = orders.map((o) => o.reduce((acc, r) => merge(acc, r), emptyMap(semantics)))
+      if (!results.every((r) => same(r, results[0] as CrdtMapState))) t.fail(`order changed the result, round ${round}`)
+      // Anti-entropy by digests reaches the same state as merging everything.
+      const [x, y] = reps as [CrdtMapState, CrdtMapState]
+      const x2 = mergeDelta(x, deltaFor(y, digest(x))).state
+      const y2 = mergeDelta(y, deltaFor(x2, digest(y))).state
+      if (!same(x2, y2) || !same(x2, merge(x, y))) t.fail(`digest exchange did not converge, round ${round}`)
+      if (Object.keys(deltaFor(x2, digest(y2))).length !== 0) t.fail('converged replicas still send deltas')
+    }
+    t.pass('50 random histories')
+  })
+}
+
+t.test('lww: the later write wins; equal clocks are broken by node id; a later remove wins', async (t) => {
+  const a = put(emptyMap('lww'), 'k', 'from-a', 'a', 10).state
+  const b = put(emptyMap('lww'), 'k', 'from-b', 'b', 20).state
+  t.equal(get(merge(a, b), 'k'), 'from-b')
+  t.equal(get(merge(b, a), 'k'), 'from-b')
+  const tieA = put(emptyMap('lww'), 'k', 'A', 'a', 5).state
+  const tieB = put(emptyMap('lww'), 'k', 'B', 'b', 5).state
+  t.equal(get(merge(tieA, tieB), 'k'), 'B', 'same wall time and counter: the higher node id wins, on both sides')
+  t.equal(get(merge(tieB, tieA), 'k'), 'B')
+  const removed = remove(b, 'k', 'b', 30).state
+  t.notOk(has(merge(a, removed), 'k'))
+  const rewritten = put(a, 'k', 'again', 'a', 40).state
+  t.equal(get(merge(rewritten, removed), 'k'), 'again')
+})
+
+t.test('a write after a merge is ordered after what the merge brought, even with a clock behind', async (t) => {
+  const ahead = put(emptyMap('lww'), 'k', 'old', 'z', 1_000).state
+  const behind = merge(emptyMap('lww'), ahead)
+  const next = put(behind, 'k', 'new', 'a', 5).state // wall clock far behind, node id lower
+  t.equal(get(merge(ahead, next), 'k'), 'new')
+})
+
+t.test('add-wins: a put concurrent with a remove survives; a remove cancels the puts it saw', async (t) => {
+  const base = put(emptyMap('add-wins'), 'k', 1, 'a', 1).state
+  const removedAtA = remove(base, 'k', 'a', 2).state
+  const putAtB = put(base, 'k', 2, 'b', 2).state // concurrent with the remove
+  t.equal(get(merge(removedAtA, putAtB), 'k'), 2)
+  t.equal(get(merge(putAtB, removedAtA), 'k'), 2)
+  const seen = remove(merge(removedAtA, putAtB), 'k', 'a', 3).state
+  t.notOk(has(merge(seen, putAtB), 'k'), 'a remove that saw the put wins over it')
+  const lww = remove(put(emptyMap('lww'), 'k', 1, 'a', 1).state, 'k', 'a', 5).state
+  t.notOk(has(merge(lww, put(emptyMap('lww'), 'k', 2, 'b', 2).state), 'k'), 'under lww the same history loses the put')
+})
+
+t.test('change events for local writes and for merges that change a visible value', async (t) => {
+  const a = emptyMap('lww')
+  const { delta } = put(a, 'k', 'v', 'a', 1)
+  const m = mergeDelta(emptyMap('lww'), delta)
+  t.same(m.changes, [{ type: 'change', key: 'k', value: 'v', deleted: false }])
+  t.same(mergeDelta(m.state, delta).changes, [], 'a repeated delta changes nothing')
+})
+
+t.test('replicas on a lossy simulated network converge by anti-entropy, with change events', async (t) => {
+  const ids = ['a', 'b', 'c', 'd', 'e', 'f']
+  const sim = new Simulator<import('../src/crdt-map.js').CrdtMapMsg, import('../src/crdt-map.js').Change>({ seed: 4, loss: 0.3 })
+  const procs = new Map<string, ReturnType<typeof machineProcess<import('../src/crdt-map.js').CrdtReplica, import('../src/crdt-map.js').CrdtMapMsg, import('../src/crdt-map.js').CrdtMapRequest, import('../src/crdt-map.js').Change, void>>['proc']>()
+  const events = new Map<string, number>()
+  sim.onEmit = (node) => events.set(node, (events.get(node) ?? 0) + 1)
+  for (const id of ids) sim.add(id, (ctx) => {
+    const made = machineProcess(crdtMapMachine({ semantics: 'add-wins', interval: 200 }), ctx, undefined)
+    procs.set(id, made.proc)
+    return made
+  })
+  for (const id of ids) for (const p of ids) if (p !== id) sim.input(id, { type: 'peer-up', peer: p })
+  const rng = prng(99)
+  for (let i = 0; i < 100; i++) {
+    const node = ids[rng.int(ids.length)] as string
+    const key = `k${rng.int(8)}`
+    sim.at(rng.int(3000), () => sim.input(node, { type: 'app', req: rng.next() < 0.7 ? { type: 'put', key, value: i } : { type: 'remove', key } }))
+  }
+  sim.runFor(3000)
+  const view = (id: string) => canon(toObject(procs.get(id)?.runner.state.map ?? emptyMap()))
+  const converged = sim.runWhile(() => ids.every((id) => view(id) === view('a')), 20_000, 100)
+  t.ok(converged, 'all replicas hold the same map despite 30% message loss')
+  t.ok(Object.keys(toObject(procs.get('a')?.runner.state.map ?? emptyMap())).length > 0)
+  t.ok(ids.every((id) => (events.get(id) ?? 0) > 0), 'each replica emitted change events')
+})
