@@ -48,6 +48,8 @@ export class ClusterMismatch extends transportErrorClass('CLUSTER_MISMATCH') {}
 export class ProtocolMismatch extends transportErrorClass('PROTOCOL_MISMATCH') {}
 /** The handshake did not complete in time. */
 export class HandshakeTimeout extends transportErrorClass('HANDSHAKE_TIMEOUT') {}
+/** An open link stayed silent for three heartbeat intervals; it is closed and redialled. */
+export class HeartbeatTimeout extends transportErrorClass('HEARTBEAT_TIMEOUT') {}
 /** A channel that is not configured on this node (at `send`, or announced by a peer's link). */
 export class UnknownChannel extends transportErrorClass('UNKNOWN_CHANNEL') {}
 /** No session with that node id. */

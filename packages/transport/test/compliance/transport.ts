@@ -148,7 +148,8 @@ export function transportCompliance(t: Test, makeWorld: () => World): void {
 
   t.test('replayed handshake is refused: the nonce is fresh', async (t) => {
     const w = world(t)
-    const b = await start(w, { nodeId: 'b' })
+    // Virtual time runs ahead of this test's real-time steps: keep the handshake clock out of it.
+    const b = await start(w, { nodeId: 'b', handshakeTimeout: 1e12 })
     // An honest dialer that knows the secret: record its HELLO and PROOF.
     const identity = { cluster: 'test', nodeId: 'm', incarnation: 7, address: 'm:1', secret: 'sesame' }
     const nonce = freshNonce()
@@ -156,7 +157,7 @@ export function transportCompliance(t: Test, makeWorld: () => World): void {
     const helloBytes = encodeFrame(helloFrame(identity, ref, nonce))
     const honest = await rawDial(w, 'm', b.t.address)
     honest.link.send(helloBytes)
-    await waitFor(() => honest.frames.length === 1, 'welcome')
+    await waitFor(() => honest.frames.length >= 1, 'welcome')
     const sent: Hello = { ...identity, version: PROTOCOL_VERSION, ...ref, nonce }
     const { frame: proof } = verifyWelcome(identity, sent, parseWelcome(honest.frames[0]!))
     const proofBytes = encodeFrame(proof)
@@ -167,7 +168,7 @@ export function transportCompliance(t: Test, makeWorld: () => World): void {
     const before = b.t.metrics().handshakeFailures!
     const replay = await rawDial(w, 'm', b.t.address)
     replay.link.send(helloBytes)
-    await waitFor(() => replay.frames.length === 1, 'welcome with a fresh nonce')
+    await waitFor(() => replay.frames.length >= 1, 'welcome with a fresh nonce')
     t.notSame(parseWelcome(replay.frames[0]!).nonce, parseWelcome(honest.frames[0]!).nonce)
     replay.link.send(proofBytes)
     await waitFor(() => replay.closed(), 'replayed link closed')

@@ -1,0 +1,979 @@
+import { systemClock, type Clock, type TimerHandle } from './clock.js'
+import type { Connector, ConnectorFactory, Link, LinkHandlers } from './connector.js'
+import {
+  Aborted,
+  AuthenticationFailed,
+  ClusterMismatch,
+  ConnectionRefused,
+  FrameTooLarge,
+  HandshakeRequired,
+  HandshakeTimeout,
+  HeartbeatTimeout,
+  MalformedFrame,
+  NotStarted,
+  Overloaded,
+  PeerUnknown,
+  PeerUnreachable,
+  ProtocolMismatch,
+  TransportError,
+  UnknownChannel,
+} from './errors.js'
+import { backoffDelay, defaultReconnect, type ReconnectOptions } from './backoff.js'
+import { CausalGroup, isStamp, type Stamp } from './causal.js'
+import { Emitter } from './events.js'
+import { acceptNewer, laneFor } from './fifo.js'
+import { defaultFlowLimits, growWindow, shrinkWindow, waterMark, type FlowLimits } from './flow-control.js'
+import { Flag, FrameType, PROTOCOL_VERSION, decodeFrame, encodeFrame, expect, isBytes, isUint } from './frame.js'
+import { flagsOf, guaranteeOf } from './guarantee.js'
+import {
+  answerHello,
+  checkCompatible,
+  freshNonce,
+  helloFrame,
+  parseHello,
+  parseProof,
+  parseWelcome,
+  rejectFrame,
+  verifyProof,
+  verifyWelcome,
+  type LaneRef,
+  type LocalIdentity,
+} from './handshake.js'
+import { createCounters } from './metrics.js'
+import { ack, classify, offsetOf, push, rewind, unackedEntries } from './reliable.js'
+import {
+  CONTROL,
+  dialerOf,
+  inFlight,
+  keepsExisting,
+  newConn,
+  newSession,
+  type Channel,
+  type Conn,
+  type Lane,
+  type Session,
+} from './session.js'
+import type {
+  AbortOptions,
+  Capacity,
+  ChannelConfig,
+  Guarantee,
+  InboundMessage,
+  PeerInfo,
+  SendOptions,
+  Transport,
+  TransportEvents,
+  Unacknowledged,
+} from './transport.js'
+
+/** A pino-compatible logger (only what the transport calls). */
+export interface Logger {
+  warn(obj: object, msg?: string): void
+  info(obj: object, msg?: string): void
+  debug(obj: object, msg?: string): void
+}
+
+export interface TransportInit {
+  readonly nodeId: string
+  readonly cluster: string
+  /** Shared cluster secret: proves membership in the handshake, never sent. */
+  readonly secret: string | Uint8Array
+  readonly host?: string
+  readonly port?: number
+  /** Channels besides `control` (always present); `default` exists unless configured otherwise. */
+  readonly channels?: Readonly<Record<string, ChannelConfig>>
+  readonly connector: ConnectorFactory
+  readonly clock?: Clock
+  /** Largest frame accepted from a link (bytes); larger ones are `FrameTooLarge`. Default 1 MiB. */
+  readonly maxFrameSize?: number
+  /** Frames larger than this are sent as chunks, one per turn, so small frames overtake them. Default 256 KiB. */
+  readonly chunkSize?: number
+  /** Largest reassembled (chunked) frame. Default 64 MiB. */
+  readonly maxMessageSize?: number
+  readonly highWaterMark?: number
+  readonly lowWaterMark?: number
+  readonly hardLimit?: number
+  /** A link idle this long gets a ping; silent for three of them, it is closed. Default 1000 ms. */
+  readonly heartbeatInterval?: number
+  readonly handshakeTimeout?: number
+  /** Unacked reliable messages go again when no ack made progress for this long. Default 250 ms. */
+  readonly retransmitTimeout?: number
+  readonly reconnect?: ReconnectOptions
+  /** Messages per data frame, at most. Default 4096. */
+  readonly maxBatch?: number
+  /** Fixed incarnation (tests); random otherwise. */
+  readonly incarnation?: number
+  readonly logger?: Logger
+}
+
+const DEFAULT_GUARANTEE: readonly Guarantee[] = ['reliable', 'fifo']
+const silent: Logger = { warn() {}, info() {}, debug() {} }
+
+/** Error classes a REJECT frame's code maps back to, so the dialer sees the acceptor's reason typed. */
+const rejectCodes: Record<string, new (message: string) => TransportError> = {
+  [ClusterMismatch.code]: ClusterMismatch,
+  [ProtocolMismatch.code]: ProtocolMismatch,
+  [AuthenticationFailed.code]: AuthenticationFailed,
+  [UnknownChannel.code]: UnknownChannel,
+  [HandshakeRequired.code]: HandshakeRequired,
+  [HandshakeTimeout.code]: HandshakeTimeout,
+}
+
+function aborted(signal: AbortSignal | undefined): Aborted {
+  return new Aborted('aborted', undefined, { cause: signal?.reason })
+}
+
+function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total)
+  let at = 0
+  for (const p of parts) {
+    out.set(p, at)
+    at += p.byteLength
+  }
+  return out
+}
+
+/**
+ * The transport core: handshake, sessions, lanes, the guarantees and flow control, over any
+ * {@link Connector}. `createUwsTransport` and `createMemoryTransport` only pick the connector.
+ *
+ * @example
+ * const t = createTransport({ nodeId: 'a', cluster: 'demo', secret, connector: uwsConnector({}) })
+ * await t.start()
+ * const peer = await t.connect('127.0.0.1:7001')
+ * t.send(peer.nodeId, { hello: 'world' }, { guarantee: ['reliable', 'fifo'] })
+ */
+export function createTransport(init: TransportInit): Transport {
+  return new TransportNode(init)
+}
+
+class TransportNode implements Transport {
+  readonly nodeId: string
+  readonly incarnation: number
+  address = ''
+
+  readonly #clock: Clock
+  readonly #random: () => number
+  readonly #init: TransportInit
+  readonly #log: Logger
+  readonly #limits: FlowLimits
+  readonly #reconnect: Required<ReconnectOptions>
+  readonly #maxFrameSize: number
+  readonly #chunkSize: number
+  readonly #maxMessageSize: number
+  readonly #heartbeat: number
+  readonly #handshakeTimeout: number
+  readonly #rto: number
+  readonly #maxBatch: number
+  readonly #channels: Channel[] = []
+  readonly #channelByName = new Map<string, Channel>()
+  readonly #sessions = new Map<string, Session>()
+  readonly #conns = new Set<Conn>()
+  readonly #causal = new Map<string, CausalGroup>()
+  readonly #events = new Emitter<TransportEvents>((error) => this.#log.warn({ err: error }, 'transport event listener threw'))
+  readonly #counters = createCounters()
+  #connector: Connector | undefined
+  #handler: (message: InboundMessage) => void = () => {}
+  #dirty: Lane[] = []
+  #flushScheduled = false
+  #tickTimer: TimerHandle | undefined
+  #started = false
+  #stopped = false
+  #chunkId = 0
+  /** Running average of encoded bytes per message: turns message counts into a byte estimate. */
+  #avgMessageBytes = 64
+
+  constructor(init: TransportInit) {
+    this.#init = init
+    this.nodeId = init.nodeId
+    this.#clock = init.clock ?? systemClock
+    const clock = this.#clock
+    this.#random = clock.random ? () => (clock.random as () => number)() : Math.random
+    this.incarnation = init.incarnation ?? Math.floor(this.#random() * 2 ** 40) + 1
+    this.#log = init.logger ?? silent
+    const high = init.highWaterMark ?? defaultFlowLimits.highWaterMark
+    this.#limits = {
+      highWaterMark: high,
+      lowWaterMark: init.lowWaterMark ?? Math.min(defaultFlowLimits.lowWaterMark, high >> 2),
+      hardLimit: init.hardLimit ?? Math.max(defaultFlowLimits.hardLimit, high * 2),
+    }
+    this.#reconnect = { ...defaultReconnect, ...init.reconnect }
+    this.#maxFrameSize = init.maxFrameSize ?? 1 << 20
+    this.#chunkSize = Math.min(init.chunkSize ?? 256 << 10, this.#maxFrameSize - 64)
+    this.#maxMessageSize = init.maxMessageSize ?? 64 << 20
+    this.#heartbeat = init.heartbeatInterval ?? 1000
+    this.#handshakeTimeout = init.handshakeTimeout ?? 5000
+    this.#rto = init.retransmitTimeout ?? 250
+    this.#maxBatch = init.maxBatch ?? 4096
+    const configured: Record<string, ChannelConfig> = { [CONTROL]: { parallelism: 1 }, default: {}, ...init.channels }
+    for (const [name, config] of Object.entries(configured)) {
+      const parallelism = name === CONTROL ? 1 : (config.parallelism ?? 1)
+      if (!Number.isInteger(parallelism) || parallelism < 1 || parallelism > 64) {
+        throw new TypeError(`channel ${name}: parallelism must be an integer from 1 to 64`)
+      }
+      const firstLane = this.#channels.reduce((n, c) => n + c.parallelism, 0)
+      const channel: Channel = { name, parallelism, monotonic: config.monotonic === true, firstLane }
+      this.#channels.push(channel)
+      this.#channelByName.set(name, channel)
+    }
+  }
+
+  get #identity(): LocalIdentity {
+    return { cluster: this.#init.cluster, nodeId: this.nodeId, incarnation: this.incarnation, address: this.address, secret: this.#init.secret }
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  async start(options?: AbortOptions): Promise<void> {
+    if (this.#started) return
+    if (options?.signal?.aborted) throw aborted(options.signal)
+    this.#connector = this.#init.connector({ clock: this.#clock })
+    this.address = await this.#connector.listen(
+      { host: this.#init.host ?? '127.0.0.1', port: this.#init.port ?? 0, ...(options?.signal ? { signal: options.signal } : {}) },
+      (link) => this.#accept(link),
+    )
+    this.#started = true
+    this.#armTick()
+  }
+
+  async stop(options?: AbortOptions): Promise<void> {
+    if (!this.#started || this.#stopped) return
+    this.#stopped = true
+    if (this.#tickTimer) this.#clock.clearTimeout(this.#tickTimer)
+    for (const session of [...this.#sessions.values()]) this.#endSession(session, 'stopped')
+    for (const conn of this.#conns) this.#retire(conn, 'stopped')
+    await this.#connector?.close(options)
+  }
+
+  // ---------------------------------------------------------------- public API
+
+  async connect(address: string, options?: AbortOptions): Promise<PeerInfo> {
+    this.#assertRunning()
+    for (const session of this.#sessions.values()) {
+      if (session.address === address && session.lanes[0]?.link?.phase === 'open') {
+        session.suspended = false
+        this.#ensureLanes(session)
+        return session.peer
+      }
+    }
+    const peer = await this.#dial(address, { channel: CONTROL, lane: 0 }, options?.signal)
+    const session = this.#sessions.get(peer.nodeId)
+    if (session) {
+      session.suspended = false
+      this.#ensureLanes(session)
+    }
+    return peer
+  }
+
+  async disconnect(nodeId: string, options?: AbortOptions): Promise<void> {
+    if (options?.signal?.aborted) throw aborted(options.signal)
+    const session = this.#sessions.get(nodeId)
+    if (!session) return
+    session.suspended = true
+    for (const lane of session.lanes) {
+      this.#cancelRedial(lane)
+      if (lane.link) this.#retire(lane.link, 'disconnect')
+    }
+  }
+
+  forget(nodeId: string): void {
+    const session = this.#sessions.get(nodeId)
+    if (session) this.#endSession(session, 'forgotten')
+  }
+
+  send(nodeId: string, payload: unknown, options?: SendOptions): boolean {
+    const session = this.#sessions.get(nodeId)
+    if (session === undefined) throw new PeerUnknown(`no session with ${nodeId}`, { nodeId })
+    const channel = this.#channelByName.get(options?.channel ?? 'default')
+    if (channel === undefined) throw new UnknownChannel(`channel '${options?.channel}' is not configured`, { channel: options?.channel })
+    const flags = flagsOf(options?.guarantee ?? DEFAULT_GUARANTEE, channel.monotonic)
+    const key = options?.key
+    const lane = session.lanes[channel.firstLane + laneFor(key, channel.parallelism)] as Lane
+    const buffered = session.queued * this.#avgMessageBytes + session.linkBytes
+    if (flags & Flag.reliable) {
+      if (buffered > this.#limits.hardLimit) {
+        this.#counters.overloaded++
+        throw new Overloaded(`${buffered} bytes buffered toward ${nodeId}, over the hard limit`, { nodeId, buffered })
+      }
+      const extra = flags & Flag.causal ? this.#stamp(options?.group ?? 'default', nodeId) : null
+      push(lane.out, flags, key ?? null, payload, extra)
+    } else {
+      if (buffered > this.#limits.highWaterMark) {
+        this.#counters.bestEffortDropped++
+        this.#overHigh(session)
+        return false
+      }
+      lane.queue.push(flags, ++lane.bestEffortSeq, key ?? null, payload, null)
+    }
+    session.queued++
+    this.#counters.messagesSent++
+    if (!lane.dirty) this.#markDirty(lane)
+    if (buffered + this.#avgMessageBytes > this.#limits.highWaterMark) {
+      this.#overHigh(session)
+      return false
+    }
+    return true
+  }
+
+  ready(nodeId: string, options?: AbortOptions & { deadline?: number }): Promise<void> {
+    const session = this.#sessions.get(nodeId)
+    if (!session) return Promise.reject(new PeerUnknown(`no session with ${nodeId}`, { nodeId }))
+    if (this.#buffered(session) < this.#limits.lowWaterMark) return Promise.resolve()
+    if (options?.signal?.aborted) return Promise.reject(aborted(options.signal))
+    return new Promise<void>((resolve, reject) => {
+      const signal = options?.signal
+      const done = (error?: Error): void => {
+        session.readyWaiters.delete(waiter)
+        if (timer) this.#clock.clearTimeout(timer)
+        signal?.removeEventListener('abort', onAbort)
+        if (error) reject(error)
+        else resolve()
+      }
+      const waiter = (): void => done()
+      const onAbort = (): void => done(aborted(signal))
+      const timer =
+        options?.deadline === undefined
+          ? undefined
+          : this.#clock.setTimeout(() => {
+              this.#counters.overloaded++
+              done(new Overloaded(`${nodeId} still over its low-water mark after ${options.deadline} ms`, { nodeId }))
+            }, options.deadline)
+      signal?.addEventListener('abort', onAbort, { once: true })
+      session.readyWaiters.add(waiter)
+    })
+  }
+
+  capacity(nodeId: string): Capacity {
+    const session = this.#sessions.get(nodeId)
+    if (!session) throw new PeerUnknown(`no session with ${nodeId}`, { nodeId })
+    return {
+      bufferedBytes: this.#buffered(session),
+      highWaterMark: this.#limits.highWaterMark,
+      lowWaterMark: this.#limits.lowWaterMark,
+      window: session.window,
+      inFlight: inFlight(session),
+    }
+  }
+
+  peers(): readonly PeerInfo[] {
+    return [...this.#sessions.values()].map((s) => s.peer)
+  }
+
+  onMessage(handler: (message: InboundMessage) => void): void {
+    this.#handler = handler
+  }
+
+  on<E extends keyof TransportEvents>(event: E, listener: (data: TransportEvents[E]) => void): () => void {
+    return this.#events.on(event, listener)
+  }
+
+  metrics(): Readonly<Record<string, number>> {
+    let heldBack = 0
+    for (const g of this.#causal.values()) heldBack += g.heldBack
+    return { ...this.#counters, peers: this.#sessions.size, links: this.#conns.size, causalHeldBack: heldBack }
+  }
+
+  // ---------------------------------------------------------------- links and handshake
+
+  #assertRunning(): void {
+    if (!this.#started || this.#stopped) throw new NotStarted(`transport ${this.nodeId} is not running`)
+  }
+
+  #handlers(conn: Conn): LinkHandlers {
+    return {
+      frame: (data) => this.#onFrame(conn, data),
+      drain: () => this.#onDrain(conn),
+      close: (code, reason) => this.#onClose(conn, code, reason),
+    }
+  }
+
+  #accept(link: Link): LinkHandlers {
+    const conn = newConn('acceptor', this.#clock.now())
+    conn.link = link
+    this.#conns.add(conn)
+    this.#counters.linksOpened++
+    if (this.#stopped) this.#retire(conn, 'stopped')
+    return this.#handlers(conn)
+  }
+
+  /** Open a link for `ref` to `address` and run the dialer's side of the handshake. */
+  #dial(address: string, ref: LaneRef, signal?: AbortSignal): Promise<PeerInfo> {
+    this.#assertRunning()
+    if (signal?.aborted) return Promise.reject(aborted(signal))
+    const conn = newConn('dialer', this.#clock.now())
+    conn.hello = { ...this.#identity, version: PROTOCOL_VERSION, channel: ref.channel, lane: ref.lane, nonce: freshNonce() }
+    this.#conns.add(conn)
+    return new Promise<PeerInfo>((resolve, reject) => {
+      const onAbort = (): void => this.#failHandshake(conn, aborted(signal), false)
+      signal?.addEventListener('abort', onAbort, { once: true })
+      conn.settle = (error, peer) => {
+        conn.settle = undefined
+        signal?.removeEventListener('abort', onAbort)
+        if (error) reject(error)
+        else resolve(peer as PeerInfo)
+      }
+      const connector = this.#connector as Connector
+      connector.dial(address, this.#handlers(conn), signal ? { signal } : {}).then(
+        (link) => {
+          if (!this.#conns.has(conn)) {
+            link.close(1000, 'abandoned')
+            return
+          }
+          conn.link = link
+          this.#counters.linksOpened++
+          this.#sendRaw(conn, encodeFrame(helloFrame(this.#identity, ref, (conn.hello as { nonce: Uint8Array }).nonce)))
+        },
+        (error: unknown) => {
+          this.#conns.delete(conn)
+          conn.phase = 'closed'
+          conn.settle?.(error instanceof Error ? error : new PeerUnreachable(String(error)))
+        },
+      )
+    })
+  }
+
+  #onFrame(conn: Conn, data: Uint8Array): void {
+    if (!this.#conns.has(conn) || conn.phase === 'closed') return
+    conn.lastReceived = this.#clock.now()
+    this.#counters.framesReceived++
+    this.#counters.bytesReceived += data.byteLength
+    try {
+      const frame = decodeFrame(data, this.#maxFrameSize)
+      if (conn.phase === 'open') this.#onOpenFrame(conn, frame)
+      else this.#onHandshakeFrame(conn, frame)
+    } catch (error) {
+      if (!(error instanceof TransportError)) throw error
+      this.#counters.rejectedFrames++
+      // Before the handshake completes, anything wrong ends the link; after it, the peer is
+      // authenticated and one bad frame is dropped (reliable traffic in it is resent).
+      if (conn.phase === 'open') this.#report(error, conn)
+      else this.#failHandshake(conn, error, true)
+    }
+  }
+
+  #onHandshakeFrame(conn: Conn, frame: unknown[]): void {
+    const type = frame[0]
+    if (type === FrameType.reject) throw this.#rejection(frame)
+    switch (conn.phase) {
+      case 'hello': {
+        if (type !== FrameType.hello) throw new HandshakeRequired(`frame type ${type} before the handshake`)
+        const hello = parseHello(frame)
+        const incompatible = checkCompatible(hello.version, hello.cluster, this.#identity)
+        if (incompatible) throw incompatible
+        const channel = this.#channelByName.get(hello.channel)
+        if (!channel || hello.lane >= channel.parallelism) {
+          throw new UnknownChannel(`peer opened lane ${hello.lane} of channel '${hello.channel}', not configured here`, { channel: hello.channel })
+        }
+        if (hello.nodeId === this.nodeId) throw new ConnectionRefused('a node cannot connect to itself')
+        const { frame: welcome, expected } = answerHello(this.#identity, hello, freshNonce())
+        conn.hello = hello
+        conn.expected = expected
+        conn.phase = 'proof'
+        this.#sendRaw(conn, encodeFrame(welcome))
+        return
+      }
+      case 'proof': {
+        if (type !== FrameType.proof) throw new HandshakeRequired(`frame type ${type} before the handshake`)
+        const hello = conn.hello as NonNullable<Conn['hello']>
+        verifyProof(conn.expected as Uint8Array, parseProof(frame), hello.nodeId)
+        this.#open(conn, { nodeId: hello.nodeId, incarnation: hello.incarnation, address: hello.address }, hello)
+        return
+      }
+      case 'welcome': {
+        if (type !== FrameType.welcome) throw new HandshakeRequired(`frame type ${type} before the handshake`)
+        const hello = conn.hello as NonNullable<Conn['hello']>
+        const { peer, frame: proof } = verifyWelcome(this.#identity, hello, parseWelcome(frame))
+        this.#sendRaw(conn, encodeFrame(proof))
+        this.#open(conn, peer, hello)
+        return
+      }
+    }
+  }
+
+  #rejection(frame: unknown[]): TransportError {
+    const [, code, reason] = frame
+    const Class = typeof code === 'string' ? rejectCodes[code] : undefined
+    const message = `peer refused the link: ${typeof reason === 'string' ? reason : 'no reason'}`
+    return Class ? new Class(message) : new ConnectionRefused(message, { code })
+  }
+
+  /** A handshake failed: count, report, tell the peer why (unless it told us), close, settle. */
+  #failHandshake(conn: Conn, error: TransportError, tellPeer: boolean): void {
+    if (!this.#conns.has(conn)) return
+    this.#counters.handshakeFailures++
+    this.#report(error, conn)
+    if (tellPeer && conn.link && !(error instanceof HandshakeTimeout && conn.phase === 'welcome')) {
+      this.#sendRaw(conn, encodeFrame(rejectFrame(error)))
+    }
+    conn.settle?.(error)
+    this.#retire(conn, error.code)
+  }
+
+  #report(error: TransportError, conn: Conn | undefined): void {
+    const remote = conn?.peer?.nodeId ?? conn?.hello?.nodeId ?? conn?.link?.remoteAddress
+    this.#log.warn({ err: error, code: error.code, remote }, error.message)
+    this.#events.emit('error', remote === undefined ? { error } : { error, remote })
+  }
+
+  /** The link is authenticated: bind it to its session's lane (creating the session if new). */
+  #open(conn: Conn, peer: PeerInfo, ref: LaneRef): void {
+    conn.phase = 'open'
+    conn.peer = peer
+    let session = this.#sessions.get(peer.nodeId)
+    if (session && session.peer.incarnation !== peer.incarnation) {
+      this.#endSession(session, 'restarted with a new incarnation')
+      session = undefined
+    }
+    const isNew = session === undefined
+    if (!session) {
+      session = newSession(peer, this.#channels, this.#clock.now())
+      this.#sessions.set(peer.nodeId, session)
+    }
+    session.suspended = false
+    const channel = this.#channelByName.get(ref.channel) as Channel
+    const lane = session.lanes[channel.firstLane + ref.lane] as Lane
+    const existing = lane.link
+    if (existing && existing !== conn && existing.phase === 'open') {
+      if (keepsExisting(dialerOf(existing, this.nodeId), dialerOf(conn, this.nodeId))) {
+        this.#counters.duplicateLinksClosed++
+        conn.settle?.(undefined, session.peer)
+        this.#retire(conn, 'duplicate link')
+        return
+      }
+      this.#counters.duplicateLinksClosed++
+      this.#retire(existing, 'replaced by a simultaneous dial')
+    }
+    lane.link = conn
+    conn.lane = lane
+    lane.attempts = 0
+    this.#cancelRedial(lane)
+    if (channel.firstLane === 0 && session.giveUpTimer) {
+      this.#clock.clearTimeout(session.giveUpTimer)
+      session.giveUpTimer = undefined
+    }
+    // A new link resumes the streams: everything unacked goes again (the peer drops what it had),
+    // and our ack tells the peer where we are.
+    this.#counters.retransmitted += rewind(lane.out)
+    lane.progressAt = this.#clock.now()
+    lane.ackDue = true
+    this.#markDirty(lane)
+    if (isNew) {
+      this.#counters.peersUp++
+      this.#log.info({ peer: peer.nodeId, incarnation: peer.incarnation }, 'peer up')
+      this.#events.emit('peer-up', session.peer)
+    }
+    conn.settle?.(undefined, session.peer)
+    if (conn.role === 'dialer' && channel.firstLane === 0) this.#ensureLanes(session)
+  }
+
+  /** Close a link on purpose: its close is expected and does not trigger a redial. */
+  #retire(conn: Conn, reason: string): void {
+    conn.retired = true
+    conn.phase = 'closed'
+    if (conn.link) conn.link.close(1000, reason)
+    else this.#conns.delete(conn)
+  }
+
+  #onClose(conn: Conn, code: number, reason: string): void {
+    if (!this.#conns.delete(conn)) return
+    conn.phase = 'closed'
+    this.#counters.linksClosed++
+    conn.settle?.(new PeerUnreachable(`link closed during the handshake (${code} ${reason})`, { code, reason }))
+    const lane = conn.lane
+    if (!lane || lane.link !== conn) return
+    lane.link = undefined
+    const session = lane.session
+    if (session.ended || this.#stopped) return
+    this.#log.debug({ peer: session.peer.nodeId, channel: lane.ref.channel, lane: lane.ref.lane, code, reason }, 'link closed')
+    if (lane.channel.firstLane === 0 && !session.giveUpTimer && !session.suspended) {
+      session.giveUpTimer = this.#clock.setTimeout(() => {
+        session.giveUpTimer = undefined
+        if (!session.lanes[0]?.link) this.#endSession(session, `unreachable for ${this.#reconnect.giveUpAfter} ms`)
+      }, this.#reconnect.giveUpAfter)
+    }
+    // The side that dialled a lane redials it; the other waits (no duplicate redials to resolve).
+    if (!conn.retired && !session.suspended && conn.role === 'dialer') this.#scheduleRedial(lane)
+  }
+
+  #onDrain(conn: Conn): void {
+    const session = conn.lane?.session
+    if (!session) return
+    this.#sampleLinks(session)
+    for (const lane of session.lanes) if (lane.link === conn && !lane.dirty) this.#markDirty(lane)
+  }
+
+  #ensureLanes(session: Session): void {
+    for (const lane of session.lanes) {
+      if (!lane.link && !lane.dialing && !session.ended) this.#dialLane(lane)
+    }
+  }
+
+  #dialLane(lane: Lane): void {
+    lane.dialing = true
+    this.#dial(lane.session.address, lane.ref).then(
+      () => {
+        lane.dialing = false
+      },
+      () => {
+        lane.dialing = false
+        this.#scheduleRedial(lane)
+      },
+    )
+  }
+
+  #scheduleRedial(lane: Lane): void {
+    const session = lane.session
+    if (lane.redialTimer || lane.dialing || lane.link || session.ended || session.suspended || this.#stopped) return
+    const delay = backoffDelay(lane.attempts++, this.#reconnect, this.#random)
+    lane.redialTimer = this.#clock.setTimeout(() => {
+      lane.redialTimer = undefined
+      if (lane.link || session.ended || session.suspended || this.#stopped) return
+      this.#counters.reconnects++
+      this.#dialLane(lane)
+    }, delay)
+  }
+
+  #cancelRedial(lane: Lane): void {
+    if (lane.redialTimer) this.#clock.clearTimeout(lane.redialTimer)
+    lane.redialTimer = undefined
+  }
+
+  #endSession(session: Session, reason: string): void {
+    if (session.ended) return
+    session.ended = true
+    if (this.#sessions.get(session.peer.nodeId) === session) this.#sessions.delete(session.peer.nodeId)
+    if (session.giveUpTimer) this.#clock.clearTimeout(session.giveUpTimer)
+    const unacknowledged: Unacknowledged[] = []
+    for (const lane of session.lanes) {
+      this.#cancelRedial(lane)
+      if (lane.link) this.#retire(lane.link, reason)
+      lane.link = undefined
+      for (const [flags, key, payload] of unackedEntries(lane.out)) {
+        const guarantee = guaranteeOf(flags)
+        unacknowledged.push(key === null ? { channel: lane.channel.name, guarantee, payload } : { channel: lane.channel.name, guarantee, key, payload })
+      }
+    }
+    for (const waiter of session.readyWaiters) waiter()
+    this.#counters.peersDown++
+    this.#log.info({ peer: session.peer.nodeId, reason, unacknowledged: unacknowledged.length }, 'peer down')
+    this.#events.emit('peer-down', { peer: session.peer, reason, unacknowledged })
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  #markDirty(lane: Lane): void {
+    lane.dirty = true
+    this.#dirty.push(lane)
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true
+      this.#clock.defer(this.#flush)
+    }
+  }
+
+  /** Once per turn: every lane that got messages (or owes an ack) writes them as few frames. */
+  readonly #flush = (): void => {
+    this.#flushScheduled = false
+    const lanes = this.#dirty
+    this.#dirty = []
+    for (const lane of lanes) {
+      lane.dirty = false
+      if (lane.session.ended) continue
+      const link = lane.link?.link
+      if (link?.cork) link.cork(() => this.#flushLane(lane))
+      else this.#flushLane(lane)
+    }
+    for (const lane of lanes) if (!lane.session.ended) this.#sampleLinks(lane.session)
+  }
+
+  #flushLane(lane: Lane): void {
+    const conn = lane.link
+    if (!conn || conn.phase !== 'open') return
+    const session = lane.session
+    if (conn.chunkQueue.length > 0) {
+      this.#sendRaw(conn, conn.chunkQueue.shift() as Uint8Array)
+      if (conn.chunkQueue.length > 0 && !lane.dirty) this.#markDirty(lane)
+    }
+    const max = this.#maxBatch
+    let frame: unknown[] = [FrameType.data, lane.in.next - 1]
+    let count = 0
+    const queue = lane.queue
+    for (let i = 0; i < queue.length; i += 5) {
+      frame.push(queue[i], queue[i + 1], queue[i + 2], queue[i + 3])
+      if (++count === max) {
+        this.#sendData(conn, frame, count)
+        frame = [FrameType.data, lane.in.next - 1]
+        count = 0
+      }
+    }
+    session.queued -= queue.length / 5
+    queue.length = 0
+    const out = lane.out
+    let budget = session.window - inFlight(session)
+    if (out.sent === out.acked && out.sent < out.nextSeq - 1) lane.progressAt = this.#clock.now()
+    const buf = out.buf
+    while (budget > 0 && out.sent < out.nextSeq - 1) {
+      const i = offsetOf(out, out.sent + 1)
+      const flags = buf[i] as number
+      frame.push(flags, buf[i + 1], buf[i + 2], buf[i + 3])
+      if (flags & Flag.causal) frame.push(buf[i + 4])
+      out.sent++
+      budget--
+      if (++count === max) {
+        this.#sendData(conn, frame, count)
+        frame = [FrameType.data, lane.in.next - 1]
+        count = 0
+      }
+    }
+    if (count > 0 || lane.ackDue) this.#sendData(conn, frame, count)
+  }
+
+  #sendData(conn: Conn, frame: unknown[], count: number): void {
+    const lane = conn.lane as Lane
+    lane.ackDue = false
+    const bytes = encodeFrame(frame)
+    if (count > 0) this.#avgMessageBytes = this.#avgMessageBytes * 0.9 + (bytes.byteLength / count) * 0.1
+    if (bytes.byteLength <= this.#chunkSize && conn.chunkQueue.length === 0) {
+      this.#sendRaw(conn, bytes)
+      return
+    }
+    if (bytes.byteLength > this.#maxMessageSize) {
+      // Cannot be sent at all. Reliable messages in it stay unacked and come back in `peer-down`.
+      this.#report(new FrameTooLarge(`outgoing frame of ${bytes.byteLength} bytes exceeds maxMessageSize`, { size: bytes.byteLength }), conn)
+      return
+    }
+    const id = ++this.#chunkId
+    const n = Math.ceil(bytes.byteLength / this.#chunkSize)
+    for (let k = 0; k < n; k++) {
+      const part = bytes.subarray(k * this.#chunkSize, Math.min(bytes.byteLength, (k + 1) * this.#chunkSize))
+      conn.chunkQueue.push(encodeFrame([FrameType.chunk, id, k, n, part]))
+    }
+    this.#counters.chunksSent += n
+    if (conn.chunkQueue.length === n) this.#sendRaw(conn, conn.chunkQueue.shift() as Uint8Array)
+    if (!lane.dirty) this.#markDirty(lane)
+  }
+
+  #sendRaw(conn: Conn, bytes: Uint8Array): void {
+    if (!conn.link) return
+    conn.link.send(bytes)
+    conn.lastSent = this.#clock.now()
+    this.#counters.framesSent++
+    this.#counters.bytesSent += bytes.byteLength
+  }
+
+  #stamp(group: string, to: string): [string, Stamp] {
+    let clock = this.#causal.get(group)
+    if (!clock) this.#causal.set(group, (clock = new CausalGroup(this.nodeId)))
+    return [group, clock.stamp(to)]
+  }
+
+  // ---------------------------------------------------------------- receiving
+
+  #onOpenFrame(conn: Conn, frame: unknown[]): void {
+    switch (frame[0]) {
+      case FrameType.data:
+        return this.#onData(conn, frame)
+      case FrameType.ping:
+        expect(frame.length === 2 && isUint(frame[1]), 'ping')
+        return this.#onAck(conn.lane as Lane, frame[1] as number)
+      case FrameType.chunk:
+        return this.#onChunk(conn, frame)
+      case FrameType.reject:
+        // The peer is closing this link and says why (e.g. it lost a simultaneous-dial tie-break).
+        this.#log.debug({ peer: conn.peer?.nodeId, reason: frame[2] }, 'peer closing link')
+        return
+      default:
+        throw new MalformedFrame(`handshake frame (type ${frame[0]}) on an open link`)
+    }
+  }
+
+  #onData(conn: Conn, frame: unknown[]): void {
+    const lane = conn.lane
+    if (!lane || lane.session.ended) return
+    expect(isUint(frame[1]), 'ack')
+    this.#onAck(lane, frame[1] as number)
+    const inb = lane.in
+    for (let i = 2; i < frame.length; ) {
+      const flags = frame[i]
+      const seq = frame[i + 1]
+      const key = frame[i + 2]
+      const payload = frame[i + 3]
+      expect(isUint(flags) && isUint(seq) && (key === null || typeof key === 'string') && i + 3 < frame.length, 'message tuple')
+      let extra: unknown = null
+      if (flags & Flag.causal) {
+        extra = frame[i + 4]
+        expect(Array.isArray(extra) && extra.length === 2 && typeof extra[0] === 'string' && isStamp(extra[1]), 'causal stamp')
+        i += 5
+      } else i += 4
+      if (flags & Flag.reliable) {
+        lane.ackDue = true
+        const arrival = classify(inb, seq)
+        if (arrival === 'duplicate') {
+          this.#counters.duplicatesDropped++
+        } else if (arrival === 'hold') {
+          // Bounded by the sender's window; beyond it the message is dropped unacked and resent.
+          if (inb.held.size < 1 << 18) {
+            inb.held.set(seq, [flags, key, payload, extra])
+            this.#counters.heldBack++
+          }
+        } else {
+          inb.next++
+          this.#deliverUp(lane, flags, key, payload, extra)
+          let next = inb.held.get(inb.next)
+          while (next !== undefined) {
+            inb.held.delete(inb.next)
+            inb.next++
+            this.#deliverUp(lane, next[0], next[1], next[2], next[3])
+            next = inb.held.get(inb.next)
+          }
+        }
+      } else {
+        if (flags & Flag.fifo) {
+          if (!acceptNewer(lane.fifoLast, seq)) {
+            this.#counters.staleDropped++
+            continue
+          }
+          lane.fifoLast = seq
+        }
+        if (flags & Flag.monotonic && !lane.latest.accept(key ?? '', seq)) {
+          this.#counters.staleDropped++
+          continue
+        }
+        this.#deliverUp(lane, flags, key, payload, extra)
+      }
+    }
+    if (lane.ackDue && !lane.dirty) this.#markDirty(lane)
+  }
+
+  #onAck(lane: Lane, upTo: number): void {
+    const n = ack(lane.out, upTo)
+    if (n < 0) throw new MalformedFrame(`ack for ${upTo}, never sent`)
+    if (n === 0) return
+    const session = lane.session
+    session.queued -= n
+    session.window = growWindow(session.window, n)
+    lane.progressAt = this.#clock.now()
+    for (const l of session.lanes) if (!l.dirty && l.out.sent < l.out.nextSeq - 1) this.#markDirty(l)
+    this.#checkDrained(session)
+  }
+
+  #onChunk(conn: Conn, frame: unknown[]): void {
+    const [, id, index, count, part] = frame
+    expect(frame.length === 5 && isUint(id) && isUint(count) && count > 1 && isUint(index) && index < count && isBytes(part), 'chunk')
+    this.#counters.chunksReceived++
+    if (count * this.#chunkSize > this.#maxMessageSize + this.#chunkSize) {
+      throw new FrameTooLarge(`chunked frame of ${count} chunks exceeds maxMessageSize`, { count })
+    }
+    let r = conn.reassembly
+    if (!r || r.id !== id) conn.reassembly = r = { id, parts: new Array<Uint8Array | undefined>(count), missing: count, bytes: 0 }
+    expect(r.parts.length === count, 'chunk count')
+    if (r.parts[index] !== undefined) return
+    r.parts[index] = part
+    r.missing--
+    r.bytes += part.byteLength
+    if (r.bytes > this.#maxMessageSize) {
+      conn.reassembly = undefined
+      throw new FrameTooLarge(`chunked frame exceeds ${this.#maxMessageSize} bytes`, { size: r.bytes })
+    }
+    if (r.missing > 0) return
+    conn.reassembly = undefined
+    const whole = decodeFrame(concat(r.parts as Uint8Array[], r.bytes), this.#maxMessageSize)
+    expect(whole[0] === FrameType.data, 'chunked frame type')
+    this.#onData(conn, whole)
+  }
+
+  #deliverUp(lane: Lane, flags: number, key: string | null, payload: unknown, extra: unknown): void {
+    if (flags & Flag.causal) {
+      const [group, stamp] = extra as [string, Stamp]
+      let clock = this.#causal.get(group)
+      if (!clock) this.#causal.set(group, (clock = new CausalGroup(this.nodeId)))
+      clock.receive(lane.session.peer.nodeId, stamp, () => this.#deliver(lane, flags, key, payload))
+      return
+    }
+    this.#deliver(lane, flags, key, payload)
+  }
+
+  #deliver(lane: Lane, flags: number, key: string | null, payload: unknown): void {
+    this.#counters.messagesDelivered++
+    const from = lane.session.peer
+    const channel = lane.channel.name
+    const guarantee = guaranteeOf(flags)
+    const message: InboundMessage = key === null ? { from, channel, guarantee, payload } : { from, channel, guarantee, key, payload }
+    try {
+      this.#handler(message)
+    } catch (error) {
+      this.#log.warn({ err: error, peer: from.nodeId }, 'message handler threw')
+    }
+  }
+
+  // ---------------------------------------------------------------- flow control and timers
+
+  #buffered(session: Session): number {
+    return session.queued * this.#avgMessageBytes + session.linkBytes
+  }
+
+  #sampleLinks(session: Session): void {
+    let bytes = 0
+    for (const lane of session.lanes) if (lane.link?.link) bytes += lane.link.link.bufferedAmount()
+    session.linkBytes = bytes
+    this.#checkDrained(session)
+  }
+
+  #overHigh(session: Session): void {
+    if (waterMark(this.#buffered(session), session.overHighWater, this.#limits) === 'backpressure') {
+      session.overHighWater = true
+      this.#events.emit('backpressure', { peer: session.peer })
+    }
+  }
+
+  #checkDrained(session: Session): void {
+    const buffered = this.#buffered(session)
+    if (waterMark(buffered, session.overHighWater, this.#limits) === 'drained') {
+      session.overHighWater = false
+      this.#events.emit('drained', { peer: session.peer })
+    }
+    if (session.readyWaiters.size > 0 && buffered < this.#limits.lowWaterMark) {
+      for (const waiter of session.readyWaiters) waiter()
+    }
+  }
+
+  #armTick(): void {
+    const every = Math.max(5, Math.min(this.#heartbeat, this.#rto, this.#handshakeTimeout) / 2)
+    this.#tickTimer = this.#clock.setTimeout(() => {
+      if (this.#stopped) return
+      this.#tick()
+      this.#armTick()
+    }, every)
+  }
+
+  /** Handshake timeouts, heartbeats, retransmission timeouts: one periodic pass, not a timer per link. */
+  #tick(): void {
+    const now = this.#clock.now()
+    for (const conn of this.#conns) {
+      if (conn.phase !== 'open') {
+        if (conn.phase !== 'closed' && now - conn.openedAt > this.#handshakeTimeout) {
+          this.#failHandshake(conn, new HandshakeTimeout(`handshake not done after ${this.#handshakeTimeout} ms`), true)
+        }
+      } else if (now - conn.lastReceived > 3 * this.#heartbeat) {
+        this.#counters.heartbeatTimeouts++
+        this.#report(new HeartbeatTimeout(`no frame for ${now - conn.lastReceived} ms: link presumed dead`), conn)
+        conn.phase = 'closed'
+        conn.link?.close(1001, 'heartbeat timeout')
+      } else if (now - conn.lastSent >= this.#heartbeat && conn.lane) {
+        this.#sendRaw(conn, encodeFrame([FrameType.ping, conn.lane.in.next - 1]))
+      }
+    }
+    for (const session of this.#sessions.values()) {
+      for (const lane of session.lanes) {
+        const out = lane.out
+        if (out.sent > out.acked && lane.link?.phase === 'open' && now - lane.progressAt > this.#rto) {
+          this.#counters.retransmitTimeouts++
+          this.#counters.retransmitted += rewind(out)
+          session.window = shrinkWindow(session.window)
+          lane.progressAt = now
+          if (!lane.dirty) this.#markDirty(lane)
+        }
+      }
+      this.#sampleLinks(session)
+    }
+  }
+}

@@ -1,0 +1,31 @@
+/** The counters `metrics()` returns; plain numbers so a Prometheus exporter can read them as they are. */
+export function createCounters() {
+  return {
+    framesSent: 0,
+    framesReceived: 0,
+    bytesSent: 0,
+    bytesReceived: 0,
+    messagesSent: 0,
+    messagesDelivered: 0,
+    bestEffortDropped: 0,
+    retransmitted: 0,
+    retransmitTimeouts: 0,
+    duplicatesDropped: 0,
+    staleDropped: 0,
+    heldBack: 0,
+    chunksSent: 0,
+    chunksReceived: 0,
+    rejectedFrames: 0,
+    handshakeFailures: 0,
+    linksOpened: 0,
+    linksClosed: 0,
+    duplicateLinksClosed: 0,
+    reconnects: 0,
+    heartbeatTimeouts: 0,
+    peersUp: 0,
+    peersDown: 0,
+    overloaded: 0,
+  }
+}
+
+export type Counters = ReturnType<typeof createCounters>

@@ -1,0 +1,175 @@
+import type { Link } from './connector.js'
+import type { TimerHandle } from './clock.js'
+import type { Hello, LaneRef } from './handshake.js'
+import { LatestWins } from './monotonic.js'
+import { reliableIn, reliableOut, unackedCount, type ReliableIn, type ReliableOut } from './reliable.js'
+import type { PeerInfo } from './transport.js'
+import { INITIAL_WINDOW } from './flow-control.js'
+
+/** The channel every node has: membership, acks of the cluster, never behind bulk data. */
+export const CONTROL = 'control'
+
+export interface Channel {
+  readonly name: string
+  readonly parallelism: number
+  readonly monotonic: boolean
+  /** Index of its first lane in a session's `lanes`. */
+  readonly firstLane: number
+}
+
+/** One link's life: handshake phases, then open, then closed. */
+export type Phase = 'hello' | 'welcome' | 'proof' | 'open' | 'closed'
+
+/** A link with the state the core keeps about it. */
+export interface Conn {
+  readonly role: 'dialer' | 'acceptor'
+  link: Link | undefined
+  phase: Phase
+  /** The HELLO we sent (dialer) or received (acceptor). */
+  hello: Hello | undefined
+  /** Acceptor: the dialer proof that must come back. */
+  expected: Uint8Array | undefined
+  peer: PeerInfo | undefined
+  lane: Lane | undefined
+  readonly openedAt: number
+  lastReceived: number
+  lastSent: number
+  /** Chunked frame being reassembled: its id and parts. */
+  reassembly: { id: number; parts: Array<Uint8Array | undefined>; missing: number; bytes: number } | undefined
+  /** Chunk frames still to send, one per turn, so newer small frames overtake a big one. */
+  chunkQueue: Uint8Array[]
+  /** Settles the `connect`/dial waiting for this link's handshake. */
+  settle: ((error: Error | undefined, peer?: PeerInfo) => void) | undefined
+  /** Set when the core retired this link on purpose (duplicate, disconnect): its close is expected. */
+  retired: boolean
+}
+
+export function newConn(role: 'dialer' | 'acceptor', now: number): Conn {
+  return {
+    role,
+    link: undefined,
+    phase: role === 'dialer' ? 'welcome' : 'hello',
+    hello: undefined,
+    expected: undefined,
+    peer: undefined,
+    lane: undefined,
+    openedAt: now,
+    lastReceived: now,
+    lastSent: now,
+    reassembly: undefined,
+    chunkQueue: [],
+    settle: undefined,
+    retired: false,
+  }
+}
+
+/** One lane of one channel toward one peer: its link, its reliable stream both ways, its queues. */
+export interface Lane {
+  readonly session: Session
+  readonly channel: Channel
+  readonly ref: LaneRef
+  link: Conn | undefined
+  /** A dial for this lane is in progress or scheduled. */
+  dialing: boolean
+  redialTimer: TimerHandle | undefined
+  attempts: number
+  readonly out: ReliableOut
+  readonly in: ReliableIn
+  /** Best-effort messages waiting for the next flush, stride 5 like the reliable buffer. */
+  readonly queue: unknown[]
+  bestEffortSeq: number
+  /** Last best-effort fifo sequence number delivered. */
+  fifoLast: number
+  readonly latest: LatestWins
+  /** Reliable data arrived since the last ack we sent. */
+  ackDue: boolean
+  /** In the core's list of lanes to flush this turn. */
+  dirty: boolean
+  /** When the reliable stream last made progress (an ack advanced, or the first unacked was sent). */
+  progressAt: number
+}
+
+export interface Session {
+  readonly peer: PeerInfo
+  readonly lanes: Lane[]
+  /** Where to redial (the address it announced). */
+  readonly address: string
+  /** `disconnect` was called: keep the state, but do not redial until `connect`. */
+  suspended: boolean
+  ended: boolean
+  /** AIMD window over all of the session's reliable lanes. */
+  window: number
+  /** Messages queued or unacked, all lanes (for the buffered-bytes estimate). */
+  queued: number
+  /** Bytes in the links' own buffers, sampled at each flush and drain. */
+  linkBytes: number
+  overHighWater: boolean
+  /** Running when the control lane has no link: when it fires, the peer is gone. */
+  giveUpTimer: TimerHandle | undefined
+  readyWaiters: Set<() => void>
+}
+
+export function newSession(peer: PeerInfo, channels: readonly Channel[], now: number): Session {
+  const lanes: Lane[] = []
+  const session: Session = {
+    peer,
+    lanes,
+    address: peer.address,
+    suspended: false,
+    ended: false,
+    window: INITIAL_WINDOW,
+    queued: 0,
+    linkBytes: 0,
+    overHighWater: false,
+    giveUpTimer: undefined,
+    readyWaiters: new Set(),
+  }
+  for (const channel of channels) {
+    for (let lane = 0; lane < channel.parallelism; lane++) {
+      lanes.push({
+        session,
+        channel,
+        ref: { channel: channel.name, lane },
+        link: undefined,
+        dialing: false,
+        redialTimer: undefined,
+        attempts: 0,
+        out: reliableOut(),
+        in: reliableIn(),
+        queue: [],
+        bestEffortSeq: 0,
+        fifoLast: 0,
+        latest: new LatestWins(),
+        ackDue: false,
+        dirty: false,
+        progressAt: now,
+      })
+    }
+  }
+  return session
+}
+
+export function inFlight(session: Session): number {
+  let n = 0
+  for (const lane of session.lanes) n += lane.out.sent - lane.out.acked
+  return n
+}
+
+export function unacked(session: Session): number {
+  let n = 0
+  for (const lane of session.lanes) n += unackedCount(lane.out)
+  return n
+}
+
+/**
+ * Two nodes that dial each other at once end with two authenticated links for one lane. Both
+ * sides keep the same one without talking about it: the link dialled by the smaller node id (the
+ * newer one when both were dialled by the same node, i.e. a redial).
+ */
+export function keepsExisting(existingDialer: string, incomingDialer: string): boolean {
+  return existingDialer < incomingDialer
+}
+
+export function dialerOf(conn: Conn, self: string): string {
+  return conn.role === 'dialer' ? self : (conn.peer?.nodeId ?? '')
+}

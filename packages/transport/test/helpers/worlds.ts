@@ -1,0 +1,61 @@
+import { createMemoryNetwork, createMemoryTransport, createUwsTransport, systemClock, type Connector, type MemoryNetwork, type Transport } from '../../src/index.js'
+import { uwsConnector } from '../../src/uws-connector.js'
+import type { MemoryTransportInit } from '../../src/memory-transport.js'
+
+export type NodeInit = Partial<Omit<MemoryTransportInit, 'nodeId'>> & { nodeId: string }
+
+/** A place to start nodes: the compliance suite runs the same tests in each. */
+export interface World {
+  readonly name: string
+  node(init: NodeInit): Transport
+  /** A bare connector, for tests that speak raw frames (bad input, replay). */
+  rawConnector(name: string): Connector
+  close(): Promise<void>
+}
+
+const defaults = { cluster: 'test', secret: 'sesame' }
+
+export function memoryWorld(seed = 1, configure?: (net: MemoryNetwork) => void): World & { net: MemoryNetwork } {
+  const net = createMemoryNetwork({ seed })
+  configure?.(net)
+  net.autoRun()
+  const nodes: Transport[] = []
+  return {
+    name: 'memory',
+    net,
+    node(init) {
+      const t = createMemoryTransport(net, { ...defaults, ...init })
+      nodes.push(t)
+      return t
+    },
+    rawConnector(name) {
+      return net.connector(name)({ clock: net.clockFor(name) })
+    },
+    async close() {
+      await Promise.all(nodes.map((n) => n.stop().catch(() => {})))
+      net.stop()
+    },
+  }
+}
+
+export function uwsWorld(): World {
+  const nodes: Transport[] = []
+  const raws: Connector[] = []
+  return {
+    name: 'uws',
+    node(init) {
+      const { link: _link, ...rest } = init
+      const t = createUwsTransport({ ...defaults, ...rest })
+      nodes.push(t)
+      return t
+    },
+    rawConnector() {
+      const c = uwsConnector({})({ clock: systemClock })
+      raws.push(c)
+      return c
+    },
+    async close() {
+      await Promise.all([...nodes.map((n) => n.stop().catch(() => {})), ...raws.map((c) => c.close().catch(() => {}))])
+    },
+  }
+}
