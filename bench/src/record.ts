@@ -1,8 +1,13 @@
 /** One figure of `pnpm bench`. `ratio` = `value / baselineValue`, both measured in the same run. */
 export interface BenchRecord {
   name: string
+  /** NaN when the figure could not be measured here (then `note` says why); `null` in JSON. */
   value: number
   unit: string
+  /**
+   * Name of the record this one is compared with. A suite may set only `baseline`: the runner fills
+   * `baselineValue` and `ratio` from the run's records after all suites ran.
+   */
   baseline?: string
   baselineValue?: number
   ratio?: number
@@ -20,10 +25,21 @@ export interface BenchRecord {
  */
 export interface BenchSuite {
   readonly name: string
+  /**
+   * Name prefixes of the records this suite produces (e.g. `['raw.']`, `['local.', 'xstate.send']`).
+   * With `--only`, a suite none of whose prefixes can match is skipped without running. Omitted:
+   * the suite always runs and only its records are filtered.
+   */
+  readonly names?: readonly string[]
   run(ctx: BenchContext): Promise<BenchRecord[]>
 }
 
 export interface BenchContext {
   readonly quick: boolean
   readonly records: readonly BenchRecord[]
+  /**
+   * Whether `--only` selects the record `name` (always true without `--only`). Suites skip the work
+   * of unselected records; the runner drops unselected records anyway.
+   */
+  wants(name: string): boolean
 }
