@@ -17,6 +17,8 @@ export interface DirectoryEntry {
   readonly status: 'active' | 'stopped'
   /** Spawn-time placement, for strategies decided once (see `PlacementStrategy.rebalance`). */
   readonly placement?: string
+  /** The spawn's `input`, so an agent restarted after a crash starts as it was spawned. */
+  readonly input?: unknown
 }
 
 export type Directory = ReadonlyMap<string, DirectoryEntry>

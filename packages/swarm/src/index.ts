@@ -2,6 +2,8 @@
  * `@murmur/swarm`: the cluster. Start nodes with {@link Swarm.start}, spawn agents anywhere and
  * address them by id from any node.
  */
+export { Swarm, type SwarmOptions, type SwarmSpawnOptions, type AgentLocation, type MemberInfo, type SwarmEvents, type EngineTimings } from './swarm.js'
+export { PlacementFailed, SpawnFailed, SwarmStopped, UnknownAgentType } from './errors.js'
 export {
   rendezvous,
   local,
@@ -9,6 +11,7 @@ export {
   pinned,
   capability,
   homeOf,
+  strategyByName,
   rendezvousPick,
   placementKey,
   type PlacementStrategy,

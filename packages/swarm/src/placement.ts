@@ -165,3 +165,17 @@ export function homeOf(
   if (current !== undefined && context.nodes.some((n) => n.id === current)) return current
   return rendezvousPick(placementKey(address), context.nodes)
 }
+
+/**
+ * Rebuilds a strategy from its `name` (directory entries carry it, so any node can recompute an
+ * agent's home): the built-ins parse, other names are looked up in `known`.
+ */
+export function strategyByName(name: string, known: Iterable<PlacementStrategy> = []): PlacementStrategy | undefined {
+  for (const s of known) if (s.name === name) return s
+  if (name === 'rendezvous') return rendezvous()
+  if (name === 'local') return local()
+  if (name === 'least-loaded') return leastLoaded()
+  const m = /^(pinned|capability)\((.*)\)$/.exec(name)
+  if (m) return m[1] === 'pinned' ? pinned(m[2]!) : capability(m[2]!)
+  return undefined
+}

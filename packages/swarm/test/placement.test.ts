@@ -115,3 +115,15 @@ t.test('homeOf: spawn-time strategies keep their node while it lives, then fall 
   t.equal(fallback, rendezvous().place(a, { self: 'x', nodes: rest }))
   t.equal(homeOf(rendezvous(), a, 'node-1', { self: 'node-0', nodes: members }), rendezvous().place(a, { self: 'x', nodes: members }))
 })
+
+t.test('strategyByName rebuilds every built-in from its name', async (t) => {
+  const { strategyByName } = await import('../src/placement.js')
+  for (const s of [rendezvous(), local(), leastLoaded(), pinned('n-1'), capability('gpu')]) {
+    const back = strategyByName(s.name)!
+    t.equal(back.name, s.name)
+    t.equal(back.rebalance, s.rebalance)
+  }
+  const custom = { name: 'mine', rebalance: true, place: () => 'x' }
+  t.equal(strategyByName('mine', [custom]), custom)
+  t.equal(strategyByName('nope'), undefined)
+})

@@ -1,0 +1,21 @@
+import type { AgentAddress, Envelope, Router } from '@murmur/actor-core'
+
+/**
+ * What the swarm needs from the local actor runtime. One adapter (see `swarm.ts`) maps it onto
+ * `@murmur/actor-core`'s `ActorSystem`; keeping it narrow keeps the seam explicit.
+ */
+export interface Host {
+  useRouter(router: Router): void
+  /** An envelope from another node: validated and delivered (or replied / dead-lettered) locally. */
+  deliver(envelope: Envelope): void
+  hosts(address: AgentAddress): boolean
+  /** Addresses of the agents this process hosts (top-level ones; children move with nothing). */
+  local(): AgentAddress[]
+  /** Start an agent here, fresh (`state` undefined) or restored from a snapshot. */
+  activate(type: string, id: string, input: unknown, state: unknown, restored: boolean): Promise<void>
+  /** Stop an agent for a move: its snapshot and the messages still in its mailbox, in order. */
+  passivate(address: AgentAddress): Promise<{ state: unknown; pending: Envelope[] }>
+  /** Restart policy of the agent class with this protocol name (`never` | `on-failure` | `always`). */
+  restartPolicy(type: string): string | undefined
+  stop(): Promise<void>
+}

@@ -1,0 +1,681 @@
+import { AgentNotFound, type AgentAddress, type Envelope, type Router } from '@murmur/actor-core'
+import type { Clock, TimerHandle, Transport, InboundMessage, Unacknowledged, Guarantee } from '@murmur/transport'
+import type { FailureDetector } from './failure-detector.js'
+import type { Member, MemberUpdate, MembershipEffect, MembershipEvent } from './membership.js'
+import {
+  merge,
+  digest,
+  differingBuckets,
+  entriesIn,
+  directoryKey,
+  type Directory,
+  type DirectoryEntry,
+} from './directory.js'
+import { homeOf, rendezvousPick, placementKey, strategyByName, type PlacementContext, type PlacementStrategy } from './placement.js'
+import { SpawnFailed, PlacementFailed, SwarmStopped } from './errors.js'
+import { CONTROL, isWire, type Moving, type Wire } from './internal/wire.js'
+import type { Host } from './internal/host.js'
+import { Emitter } from './internal/emitter.js'
+
+/** A member as `node.members()` shows it. */
+export interface MemberInfo {
+  readonly id: string
+  readonly address: string
+  readonly status: Member['status']
+  readonly incarnation: number
+  readonly capabilities: readonly string[]
+  readonly load: number
+}
+
+/** Typed events of a swarm node. */
+export interface SwarmEvents {
+  'member-up': MemberInfo
+  'member-suspect': MemberInfo
+  'member-down': MemberInfo
+  'member-left': MemberInfo
+  /** An agent arrived on this node (spawn, handoff, or restart after a crash). */
+  'agent-activated': { address: AgentAddress; reason: 'spawn' | 'handoff' | 'restart' }
+  /** An agent left this node for `to`. */
+  'agent-moved': { address: AgentAddress; to: string }
+  /** A message no node could take (its agent exists nowhere); asks were failed with `AgentNotFound`. */
+  'dead-letter': { envelope: Envelope; reason: string }
+}
+
+/** Tunables, all optional (defaults in parentheses). */
+export interface EngineTimings {
+  /** Failure-detector tick (50 ms). */
+  readonly tick: number
+  /** Anti-entropy round with one random member (1000 ms). */
+  readonly antiEntropy: number
+  /** How long a message waits for its agent's new home before it is dead-lettered (10 000 ms). */
+  readonly parkTimeout: number
+  /** How long a remote activation (spawn, handoff) may take (10 000 ms). */
+  readonly activationTimeout: number
+  /** How often to retry seeds while alone (500 ms). */
+  readonly seedRetry: number
+}
+
+export const DEFAULT_TIMINGS: EngineTimings = {
+  tick: 50,
+  antiEntropy: 1000,
+  parkTimeout: 10_000,
+  activationTimeout: 10_000,
+  seedRetry: 500,
+}
+
+export interface EngineInit {
+  readonly nodeId: string
+  readonly transport: Transport
+  readonly host: Host
+  readonly detector: FailureDetector
+  readonly clock: Clock
+  readonly seeds: readonly string[]
+  readonly placement: PlacementStrategy
+  /** Per protocol name: the class's `static placement`, when it declares one. */
+  readonly classPlacement: ReadonlyMap<string, PlacementStrategy>
+  /** Picks the channel for a message type's guarantee. */
+  readonly channelFor: (guarantee: readonly Guarantee[]) => string
+  readonly timings?: Partial<EngineTimings>
+}
+
+interface Parked {
+  readonly since: number
+  readonly items: Wired[]
+}
+
+interface Wired {
+  readonly e: Envelope
+  readonly o: string
+  readonly h: number
+}
+
+interface PendingActivation {
+  readonly to: string
+  readonly resolve: () => void
+  readonly reject: (e: Error) => void
+  readonly timer: TimerHandle
+}
+
+/** Most times one envelope is forwarded before it is given up (guards against routing loops). */
+const MAX_HOPS = 4
+/** Directory entries per gossip message (keeps frames small). */
+const DIR_CHUNK = 1000
+
+/**
+ * The running core of a swarm node: routing, directory, moves. Owned by `Swarm`; everything here
+ * is driven by transport callbacks and the clock, and reads the pure modules for every decision.
+ */
+export class SwarmEngine implements Router {
+  readonly events = new Emitter<SwarmEvents>()
+  readonly self: string
+  readonly #t: Transport
+  readonly #host: Host
+  readonly #fd: FailureDetector
+  readonly #clock: Clock
+  readonly #timings: EngineTimings
+  readonly #init: EngineInit
+  #dir: Directory = new Map()
+  #live = new Set<string>()
+  #gone = new Set<string>()
+  readonly #members = new Map<string, Member>()
+  readonly #outgoing = new Map<string, { to: string; buffer: Wired[] }>()
+  readonly #activating = new Set<string>()
+  readonly #parked = new Map<string, Parked>()
+  readonly #pending = new Map<number, PendingActivation>()
+  #announce: DirectoryEntry[] = []
+  #announceScheduled = false
+  #corr = 0
+  readonly #timers: TimerHandle[] = []
+  readonly #connecting = new Set<string>()
+  #stopping = false
+  #stopped = false
+  #lastLoad = -1
+  readonly #corrected = new Set<string>()
+
+  constructor(init: EngineInit) {
+    this.#init = init
+    this.self = init.nodeId
+    this.#t = init.transport
+    this.#host = init.host
+    this.#fd = init.detector
+    this.#clock = init.clock
+    this.#timings = { ...DEFAULT_TIMINGS, ...init.timings }
+    this.#refreshMembers()
+  }
+
+  /** Wire up transport callbacks and timers, then join through the seeds. */
+  start(): void {
+    this.#host.useRouter(this)
+    this.#t.onMessage((m) => this.#onMessage(m))
+    this.#t.on('peer-down', (d) => {
+      if (d.unacknowledged.length > 0) this.#reroute(d.unacknowledged)
+      if (d.reason !== 'forgotten' && this.#live.has(d.peer.nodeId)) {
+        this.#run(this.#fd.handle({ kind: 'connection-lost', now: this.#clock.now(), nodeId: d.peer.nodeId }))
+      }
+    })
+    this.#every(this.#timings.tick, () => this.#run(this.#fd.handle({ kind: 'tick', now: this.#clock.now() })))
+    this.#every(this.#timings.antiEntropy, () => this.#antiEntropy())
+    this.#every(this.#timings.seedRetry, () => {
+      if (this.#live.size <= 1) this.#joinSeeds()
+    })
+    this.#joinSeeds()
+  }
+
+  #every(ms: number, fn: () => void): void {
+    const loop = () => {
+      if (this.#stopped) return
+      fn()
+      this.#timers[idx] = this.#clock.setTimeout(loop, ms)
+    }
+    const idx = this.#timers.length
+    this.#timers.push(this.#clock.setTimeout(loop, ms))
+  }
+
+  #joinSeeds(): void {
+    for (const seed of this.#init.seeds) {
+      if (seed === this.#t.address) continue
+      this.#t.connect(seed).then(
+        (peer) => {
+          if (peer.nodeId !== this.self) this.#run(this.#fd.handle({ kind: 'seed-connected', now: this.#clock.now(), nodeId: peer.nodeId }))
+        },
+        () => {}, // retried while alone
+      )
+    }
+  }
+
+  // ───────────────────────────── membership ─────────────────────────────
+
+  #run(effects: readonly MembershipEffect[]): void {
+    let changed = false
+    for (const e of effects) {
+      if (e.kind === 'send') this.#sendControl(e.to, { k: 'm', m: e.message }, ['best-effort'])
+      else if (e.kind === 'connect') this.#connect(e.address)
+      else changed = this.#onMemberEvent(e.event, e.member) || changed
+    }
+    if (changed) this.#onMembershipChanged()
+  }
+
+  #connect(address: string): void {
+    if (address === this.#t.address || this.#connecting.has(address)) return
+    this.#connecting.add(address)
+    this.#t.connect(address).then(
+      () => this.#connecting.delete(address),
+      () => this.#connecting.delete(address),
+    )
+  }
+
+  #onMemberEvent(event: MembershipEvent, m: MemberUpdate): boolean {
+    this.#refreshMembers()
+    this.events.emit(event, this.memberInfo(this.#members.get(m.id) ?? { ...m, since: 0 }))
+    if (event === 'member-down' || event === 'member-left') {
+      // Everything still unacknowledged toward it comes back through `peer-down` and is re-routed.
+      this.#failActivations(m.id)
+      this.#forget(m.id)
+    }
+    return event !== 'member-suspect'
+  }
+
+  #forget(nodeId: string): void {
+    try {
+      this.#t.forget(nodeId)
+    } catch {
+      // not connected: nothing to hand back
+    }
+  }
+
+  #refreshMembers(): void {
+    this.#members.clear()
+    this.#live = new Set()
+    this.#gone = new Set()
+    for (const m of this.#fd.members()) {
+      this.#members.set(m.id, m)
+      if (m.status === 'alive' || m.status === 'suspect') this.#live.add(m.id)
+      else this.#gone.add(m.id)
+    }
+  }
+
+  memberInfo(m: Member): MemberInfo {
+    return { id: m.id, address: m.address, status: m.status, incarnation: m.incarnation, capabilities: m.meta.capabilities, load: m.meta.load }
+  }
+
+  members(): MemberInfo[] {
+    return this.#fd.members().map((m) => this.memberInfo(m))
+  }
+
+  isLive(nodeId: string): boolean {
+    return this.#live.has(nodeId)
+  }
+
+  #context(exclude?: string): PlacementContext {
+    const nodes = []
+    for (const id of this.#live) {
+      if (id === exclude) continue
+      const m = this.#members.get(id)!
+      nodes.push({ id, capabilities: m.meta.capabilities, load: m.meta.load })
+    }
+    return { self: this.self, nodes }
+  }
+
+  #strategyFor(type: string, name: string | undefined): PlacementStrategy {
+    const known = [this.#init.placement, ...this.#init.classPlacement.values()]
+    return (name !== undefined ? strategyByName(name, known) : undefined) ?? this.#init.classPlacement.get(type) ?? this.#init.placement
+  }
+
+  #onMembershipChanged(): void {
+    if (this.#stopping) return
+    this.#rebalance()
+    this.#retryParked(undefined)
+  }
+
+  /**
+   * The local agents the cluster placed (their directory entry names this node). Children and
+   * agents started on the local system directly stay where they are.
+   */
+  *#movable(): Generator<{ address: AgentAddress; key: string; entry: DirectoryEntry }> {
+    for (const address of this.#host.local()) {
+      const key = directoryKey(address.type, address.id)
+      const entry = this.#dir.get(key)
+      if (entry !== undefined && entry.node === this.self && entry.status === 'active') yield { address, key, entry }
+    }
+  }
+
+  /** Agents whose home is no longer here move; agents of dead nodes that land here restart. */
+  #rebalance(): void {
+    const ctx = this.#context()
+    for (const { address, key, entry } of this.#movable()) {
+      if (this.#outgoing.has(key)) continue
+      const home = homeOf(this.#strategyFor(address.type, entry?.placement), address, this.self, ctx)
+      if (home !== undefined && home !== this.self && this.#live.has(home)) void this.#handoff(address, home)
+    }
+    for (const entry of this.#dir.values()) {
+      if (entry.status !== 'active' || !this.#gone.has(entry.node)) continue
+      const key = directoryKey(entry.type, entry.id)
+      const address = { type: entry.type, id: entry.id }
+      const home = homeOf(this.#strategyFor(entry.type, entry.placement), address, entry.node, ctx)
+      if (home !== this.self || this.#activating.has(key) || this.#host.hosts(address)) continue
+      const policy = this.#host.restartPolicy(entry.type)
+      if (policy === undefined || policy === 'never') {
+        this.#applyEntries([{ ...entry, node: this.self, version: entry.version + 1, status: 'stopped' }], true)
+        continue
+      }
+      void this.#activateHere(
+        { type: entry.type, id: entry.id, version: entry.version + 1, placement: entry.placement ?? this.#init.placement.name, input: entry.input, state: undefined, restored: false, pending: [] },
+        'restart',
+      ).catch(() => {})
+    }
+  }
+
+  // ───────────────────────────── directory ─────────────────────────────
+
+  #applyEntries(entries: readonly DirectoryEntry[], announce: boolean): void {
+    const { directory, changed } = merge(this.#dir, entries)
+    if (changed.length === 0) return
+    this.#dir = directory
+    for (const e of changed) {
+      const address = { type: e.type, id: e.id }
+      const key = directoryKey(e.type, e.id)
+      // Another node won this id: our copy (a concurrent activation) stops, its messages follow.
+      if (e.node !== this.self && this.#host.hosts(address) && !this.#outgoing.has(key) && !this.#activating.has(key)) {
+        void this.#discard(address)
+      }
+      if (announce) this.#announce.push(e)
+    }
+    if (announce) this.#scheduleAnnounce()
+    this.#retryParked(new Set(changed.map((e) => directoryKey(e.type, e.id))))
+  }
+
+  async #discard(address: AgentAddress): Promise<void> {
+    const { pending } = await this.#host.passivate(address)
+    for (const e of pending) this.#dispatch({ e, o: this.self, h: 0 })
+  }
+
+  #scheduleAnnounce(): void {
+    if (this.#announceScheduled) return
+    this.#announceScheduled = true
+    this.#clock.defer(() => {
+      this.#announceScheduled = false
+      const batch = this.#announce
+      this.#announce = []
+      for (let i = 0; i < batch.length; i += DIR_CHUNK) {
+        const chunk = batch.slice(i, i + DIR_CHUNK)
+        for (const id of this.#live) if (id !== this.self) this.#sendControl(id, { k: 'd', e: chunk }, ['reliable'])
+      }
+    })
+  }
+
+  #antiEntropy(): void {
+    const others = [...this.#live].filter((id) => id !== this.self)
+    if (others.length === 0) return
+    const peer = others[Math.floor(Math.random() * others.length)]!
+    this.#sendControl(peer, { k: 'ae', d: digest(this.#dir) }, ['best-effort'])
+    this.#sweepParked()
+    this.#gossipLoad()
+  }
+
+  #gossipLoad(): void {
+    const load = this.#host.local().length
+    if (load === this.#lastLoad) return
+    this.#lastLoad = load
+    const me = this.#members.get(this.self)
+    if (me) this.#run(this.#fd.handle({ kind: 'set-meta', now: this.#clock.now(), meta: { ...me.meta, load } }))
+    this.#refreshMembers()
+  }
+
+  directory(): Directory {
+    return this.#dir
+  }
+
+  // ───────────────────────────── wire ─────────────────────────────
+
+  #sendControl(to: string, w: Wire, guarantee: readonly Guarantee[]): void {
+    try {
+      this.#t.send(to, w, { channel: CONTROL, guarantee })
+    } catch {
+      // not connected (yet / any more): membership notices on its own
+    }
+  }
+
+  #sendAgentTraffic(to: string, w: Wire, address: AgentAddress, guarantee: readonly Guarantee[]): boolean {
+    try {
+      this.#t.send(to, w, { channel: this.#init.channelFor(guarantee), guarantee, key: placementKey(address) })
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  #onMessage(m: InboundMessage): void {
+    const w = m.payload
+    if (!isWire(w) || this.#stopped) return
+    const from = m.from.nodeId
+    switch (w.k) {
+      case 'm':
+        this.#run(this.#fd.handle({ kind: 'message', now: this.#clock.now(), from, message: w.m }))
+        break
+      case 'd':
+        this.#applyEntries(w.e, false)
+        break
+      case 'ae': {
+        const diff = differingBuckets(digest(this.#dir), w.d)
+        if (diff.length > 0) this.#sendControl(from, { k: 'aer', e: entriesIn(this.#dir, diff), b: diff }, ['reliable'])
+        break
+      }
+      case 'aer':
+        this.#applyEntries(w.e, false)
+        for (const chunk of chunks(entriesIn(this.#dir, w.b))) this.#sendControl(from, { k: 'd', e: chunk }, ['reliable'])
+        break
+      case 'e':
+        this.#dispatch({ e: w.e, o: w.o, h: w.h })
+        break
+      case 'a':
+        this.#onActivate(from, w.c, w.a)
+        break
+      case 'aa': {
+        const p = this.#pending.get(w.c)
+        if (!p) break
+        this.#pending.delete(w.c)
+        this.#clock.clearTimeout(p.timer)
+        if (w.error) p.reject(new SpawnFailed(w.error.message, { cause: w.error }))
+        else p.resolve()
+        break
+      }
+    }
+  }
+
+  /** Unacknowledged traffic toward a dead node goes around again, to wherever it lives now. */
+  #reroute(list: readonly Unacknowledged[]): void {
+    for (const u of list) {
+      const w = u.payload
+      if (!isWire(w)) continue
+      if (w.k === 'e') this.#dispatch({ e: w.e, o: w.o, h: 0 })
+    }
+  }
+
+  // ───────────────────────────── routing ─────────────────────────────
+
+  /** The Router seam: the local system hands over everything it does not host. */
+  route(envelope: Envelope): boolean {
+    if (this.#stopped) return false
+    const e = envelope.kind === 'ask' && envelope.replyTo === undefined ? { ...envelope, replyTo: this.self } : envelope
+    this.#dispatch({ e, o: this.self, h: 0 })
+    return true
+  }
+
+  #dispatch(w: Wired): void {
+    const { e } = w
+    if (e.kind === 'reply' || e.kind === 'fail') {
+      if (e.replyTo === undefined || e.replyTo === this.self) this.#host.deliver(e)
+      else this.#sendAgentTraffic(e.replyTo, { k: 'e', e, o: w.o, h: w.h }, e.to, e.guarantee)
+      return
+    }
+    if (this.#host.hosts(e.to)) {
+      this.#host.deliver(e)
+      return
+    }
+    const key = directoryKey(e.to.type, e.to.id)
+    const out = this.#outgoing.get(key)
+    if (out) {
+      out.buffer.push(w)
+      return
+    }
+    if (this.#activating.has(key)) {
+      this.#park(key, w)
+      return
+    }
+    const entry = this.#dir.get(key)
+    if (entry?.status === 'stopped') return this.#notFound(w, 'stopped')
+    if (entry !== undefined && entry.node !== this.self) {
+      if (this.#live.has(entry.node)) return this.#forward(w, entry.node, entry)
+      // Its node is gone or not known yet: wait for the restart (or for membership to learn it).
+      return this.#park(key, w)
+    }
+    if (entry !== undefined) return this.#notFound(w, 'not hosted')
+    const home = this.#live.size > 0 ? homeOf(this.#strategyFor(e.to.type, undefined), e.to, undefined, this.#context()) : undefined
+    if (home !== undefined && home !== this.self) return this.#forward(w, home, undefined)
+    this.#notFound(w, 'no agent with this id')
+  }
+
+  #forward(w: Wired, node: string, entry: DirectoryEntry | undefined): void {
+    if (w.h >= MAX_HOPS) return this.#notFound(w, 'too many hops')
+    const ok = this.#sendAgentTraffic(node, { k: 'e', e: w.e, o: w.o, h: w.h + 1 }, w.e.to, w.e.guarantee)
+    if (!ok) return this.#park(directoryKey(w.e.to.type, w.e.to.id), w)
+    // The sender routed here on a stale view: correct its directory (once per sender and entry).
+    if (entry !== undefined && w.o !== this.self && this.#live.has(w.o)) {
+      const mark = `${w.o}\u0000${entry.type}\u0000${entry.id}\u0000${entry.version}`
+      if (!this.#corrected.has(mark)) {
+        if (this.#corrected.size > 10_000) this.#corrected.clear()
+        this.#corrected.add(mark)
+        this.#sendControl(w.o, { k: 'd', e: [entry] }, ['reliable'])
+      }
+    }
+  }
+
+  #notFound(w: Wired, reason: string): void {
+    const { e } = w
+    if (e.kind === 'ask') {
+      const error = new AgentNotFound(`no agent ${e.to.type}/${e.to.id} on any node`, { type: e.to.type, id: e.to.id, reason })
+      const fail: Envelope = {
+        kind: 'fail',
+        to: e.from ?? e.to,
+        type: e.type,
+        payload: error.toJSON(),
+        guarantee: ['reliable'],
+        ...(e.correlationId !== undefined ? { correlationId: e.correlationId } : {}),
+        ...(e.replyTo !== undefined ? { replyTo: e.replyTo } : {}),
+      }
+      this.#dispatch({ e: fail, o: this.self, h: 0 })
+    }
+    this.events.emit('dead-letter', { envelope: e, reason })
+  }
+
+  #park(key: string, w: Wired): void {
+    let p = this.#parked.get(key)
+    if (!p) this.#parked.set(key, (p = { since: this.#clock.now(), items: [] }))
+    p.items.push(w)
+  }
+
+  #retryParked(keys: ReadonlySet<string> | undefined): void {
+    if (this.#parked.size === 0) return
+    for (const [key, p] of [...this.#parked]) {
+      if (keys !== undefined && !keys.has(key)) continue
+      if (this.#activating.has(key)) continue
+      const entry = this.#dir.get(key)
+      // Still waiting for a restart on a node we know is gone: keep waiting.
+      if (entry?.status === 'active' && entry.node !== this.self && !this.#live.has(entry.node)) continue
+      this.#parked.delete(key)
+      for (const w of p.items) this.#dispatch(w)
+    }
+  }
+
+  #sweepParked(): void {
+    const now = this.#clock.now()
+    for (const [key, p] of [...this.#parked]) {
+      if (now - p.since < this.#timings.parkTimeout) continue
+      this.#parked.delete(key)
+      for (const w of p.items) this.#notFound(w, 'its node is gone and nothing restarted it')
+    }
+  }
+
+  // ───────────────────────────── activation and moves ─────────────────────────────
+
+  /** Spawn an agent where its placement puts it; resolves once it runs there. */
+  async spawn(type: string, id: string, input: unknown, strategy: PlacementStrategy | undefined): Promise<void> {
+    if (this.#stopping) throw new SwarmStopped(`node ${this.self} is stopping`)
+    const address = { type, id }
+    const s = strategy ?? this.#strategyFor(type, undefined)
+    const home = s.place(address, this.#context())
+    if (home === undefined) throw new PlacementFailed(`no live node qualifies for ${type}/${id} under ${s.name}`, { type, id, placement: s.name })
+    const entry = this.#dir.get(directoryKey(type, id))
+    const moving: Moving = { type, id, version: (entry?.version ?? 0) + 1, placement: s.name, input, state: undefined, restored: false, pending: [] }
+    if (home === this.self) await this.#activateHere(moving, 'spawn')
+    else await this.#activateOn(home, moving)
+  }
+
+  #activateOn(node: string, moving: Moving): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const c = ++this.#corr
+      const timer = this.#clock.setTimeout(() => {
+        this.#pending.delete(c)
+        reject(new SpawnFailed(`activation of ${moving.type}/${moving.id} on ${node} timed out`, { node }))
+      }, this.#timings.activationTimeout)
+      this.#pending.set(c, { to: node, resolve, reject, timer })
+      if (!this.#sendAgentTraffic(node, { k: 'a', c, a: moving }, moving, ['reliable', 'fifo'])) {
+        this.#pending.delete(c)
+        this.#clock.clearTimeout(timer)
+        reject(new SpawnFailed(`node ${node} is not reachable`, { node }))
+      }
+    })
+  }
+
+  #failActivations(node: string): void {
+    for (const [c, p] of [...this.#pending]) {
+      if (p.to !== node) continue
+      this.#pending.delete(c)
+      this.#clock.clearTimeout(p.timer)
+      p.reject(new SpawnFailed(`node ${node} left before the activation completed`, { node }))
+    }
+  }
+
+  async #activateHere(moving: Moving, reason: 'spawn' | 'handoff' | 'restart'): Promise<void> {
+    const key = directoryKey(moving.type, moving.id)
+    this.#activating.add(key)
+    try {
+      await this.#host.activate(moving.type, moving.id, moving.input, moving.state, moving.restored)
+      for (const e of moving.pending) this.#host.deliver(e)
+      const entry: DirectoryEntry = {
+        type: moving.type,
+        id: moving.id,
+        node: this.self,
+        version: moving.version,
+        status: 'active',
+        placement: moving.placement,
+        ...(moving.input !== undefined ? { input: moving.input } : {}),
+      }
+      this.#activating.delete(key)
+      this.#applyEntries([entry], true)
+      this.events.emit('agent-activated', { address: { type: moving.type, id: moving.id }, reason })
+    } finally {
+      this.#activating.delete(key)
+      this.#retryParked(new Set([key]))
+    }
+  }
+
+  #onActivate(from: string, c: number, moving: Moving): void {
+    this.#activateHere(moving, moving.restored ? 'handoff' : 'spawn').then(
+      () => this.#sendAgentTraffic(from, { k: 'aa', c }, moving, ['reliable', 'fifo']),
+      (error: unknown) => {
+        const e = error instanceof Error ? error : new Error(String(error))
+        const code = (e as { code?: unknown }).code
+        this.#sendAgentTraffic(from, { k: 'aa', c, error: { name: e.name, code: typeof code === 'string' ? code : 'SPAWN_FAILED', message: e.message } }, moving, ['reliable', 'fifo'])
+      },
+    )
+  }
+
+  /** Move one agent: stop it here (snapshot + undelivered mail), start it there, then forward what arrived meanwhile. */
+  async #handoff(address: AgentAddress, to: string): Promise<void> {
+    const key = directoryKey(address.type, address.id)
+    if (this.#outgoing.has(key)) return
+    const out = { to, buffer: [] as Wired[] }
+    this.#outgoing.set(key, out)
+    const entry = this.#dir.get(key)
+    let moving: Moving | undefined
+    try {
+      const { state, pending } = await this.#host.passivate(address)
+      moving = {
+        type: address.type,
+        id: address.id,
+        version: (entry?.version ?? 0) + 1,
+        placement: entry?.placement ?? this.#strategyFor(address.type, undefined).name,
+        input: entry?.input,
+        state,
+        restored: true,
+        pending,
+      }
+      await this.#activateOn(to, moving)
+      this.#applyEntries([{ type: address.type, id: address.id, node: to, version: moving.version, status: 'active', placement: moving.placement, ...(moving.input !== undefined ? { input: moving.input } : {}) }], true)
+      this.events.emit('agent-moved', { address, to })
+    } catch {
+      // The new home died or refused: the agent comes back here, state intact.
+      if (moving !== undefined && !this.#stopped) {
+        await this.#host.activate(moving.type, moving.id, moving.input, moving.state, true).catch(() => {})
+        for (const e of moving.pending) this.#host.deliver(e)
+      }
+    } finally {
+      this.#outgoing.delete(key)
+      for (const w of out.buffer) this.#dispatch(w)
+    }
+  }
+
+  /** Graceful leave: hand every agent to its home among the others, then say goodbye. */
+  async leave(): Promise<void> {
+    if (this.#stopping) return
+    this.#stopping = true
+    const ctx = this.#context(this.self)
+    const moves: Promise<void>[] = []
+    for (const { address, entry } of this.#movable()) {
+      const home = homeOf(this.#strategyFor(address.type, entry?.placement), address, undefined, ctx) ?? rendezvousPick(placementKey(address), ctx.nodes)
+      if (home !== undefined) moves.push(this.#handoff(address, home))
+    }
+    await Promise.all(moves)
+    this.#run(this.#fd.handle({ kind: 'leave', now: this.#clock.now() }))
+    await new Promise<void>((r) => this.#clock.setTimeout(r, 50))
+  }
+
+  /** Stop timers and drop everything; the caller stops the transport and the host. */
+  close(): void {
+    this.#stopping = true
+    this.#stopped = true
+    for (const t of this.#timers) this.#clock.clearTimeout(t)
+    for (const [, p] of this.#pending) {
+      this.#clock.clearTimeout(p.timer)
+      p.reject(new SwarmStopped(`node ${this.self} stopped`))
+    }
+    this.#pending.clear()
+  }
+}
+
+function chunks<T>(list: readonly T[]): T[][] {
+  const out: T[][] = []
+  for (let i = 0; i < list.length; i += DIR_CHUNK) out.push(list.slice(i, i + DIR_CHUNK))
+  return out
+}

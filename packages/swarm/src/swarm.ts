@@ -1,0 +1,290 @@
+import { nanoid } from 'nanoid'
+import {
+  ActorSystem,
+  resolveSupervision,
+  type ActorSystemOptions,
+  type AgentAddress,
+  type AgentClass,
+  type AnyProtocol,
+  type Ref,
+} from '@murmur/actor-core'
+import { createUwsTransport, systemClock, type ChannelConfig, type Clock, type Guarantee, type Transport } from '@murmur/transport'
+import { swim, type FailureDetectorFactory } from './failure-detector.js'
+import { rendezvous, type PlacementStrategy } from './placement.js'
+import { SwarmEngine, type EngineTimings, type MemberInfo, type SwarmEvents } from './swarm-engine.js'
+import { UnknownAgentType } from './errors.js'
+import type { Host } from './internal/host.js'
+
+export type { MemberInfo, SwarmEvents, EngineTimings }
+
+/** Options of {@link Swarm.start}. */
+export interface SwarmOptions {
+  /** Port to listen on (0: any free one; see `node.address`). */
+  readonly port: number
+  /** Interface to listen on; `127.0.0.1` by default. */
+  readonly host?: string
+  /** `host:port` of nodes to join through; empty or absent for the first node. */
+  readonly seeds?: readonly string[]
+  /** Shared cluster secret: nodes prove it in the handshake (never sent). */
+  readonly secret: string | Uint8Array
+  /** Cluster name; nodes of other clusters are refused. Default `murmur`. */
+  readonly cluster?: string
+  /** This node's id; default a random one. Must be unique in the cluster. */
+  readonly nodeId?: string
+  /** The agent classes this node can host (every node of a cluster lists the same ones). */
+  readonly agents: readonly AgentClass<any, any>[]
+  /** Default placement; `rendezvous()` unless told. A class's `static placement` overrides it. */
+  readonly placement?: PlacementStrategy
+  /** Transport channels besides `control` (e.g. `{ default: { parallelism: 2 } }`). */
+  readonly channels?: Readonly<Record<string, ChannelConfig>>
+  /** Picks a message type's channel from its declared guarantee; `default` for all unless told. */
+  readonly channelFor?: (guarantee: readonly Guarantee[]) => string
+  /** Membership / failure detection; `swim()` unless told. */
+  readonly failureDetector?: FailureDetectorFactory
+  /** Tags this node advertises (for `capability(tag)` placement). */
+  readonly capabilities?: readonly string[]
+  /**
+   * A ready-made (not yet started) transport, e.g. `createMemoryTransport(net, …)` in tests; then
+   * `port`, `host`, `secret`, `cluster` and `channels` are the transport's business.
+   */
+  readonly transport?: Transport
+  /** Clock for timers; the transport's virtual one in memory-network tests. */
+  readonly clock?: Clock
+  /** Options of the local `ActorSystem`. */
+  readonly system?: Omit<ActorSystemOptions, 'name'>
+  readonly timings?: Partial<EngineTimings>
+}
+
+/** Options of {@link Swarm.spawn}. */
+export interface SwarmSpawnOptions<I = unknown> {
+  /** Unique per protocol across the cluster; default a random id. */
+  readonly id?: string
+  /** Available to the agent as `this.input`; kept so a restart after a crash gets it again. */
+  readonly input?: I
+  /** Overrides the class's and the node's placement for this agent. */
+  readonly placement?: PlacementStrategy
+}
+
+/** What `node.find(id)` and `node.agents()` return: where an agent lives, as the directory says. */
+export interface AgentLocation {
+  readonly type: string
+  readonly id: string
+  readonly node: string
+  readonly version: number
+}
+
+/**
+ * One node of a Murmur cluster. It offers the same `spawn` / `ref` as the local `ActorSystem`
+ * (refs' `tell` / `ask` work from any node, before and after the agent moves), plus membership,
+ * the directory, and typed events.
+ *
+ * @example
+ * const a = await Swarm.start({ port: 7000, secret, agents: [WorkerAgent] })
+ * const b = await Swarm.start({ port: 7001, seeds: ['127.0.0.1:7000'], secret, agents: [WorkerAgent] })
+ * const w = await a.spawn(WorkerAgent, { id: 'worker-7' })      // placed by rendezvous hashing
+ * w.tell('assign', { taskId: 't1', input: 'x' })
+ * const { done } = await b.ref(WorkerAgent, 'worker-7').ask('report', {}, { timeout: 1000 })
+ * b.on('member-down', (m) => console.log('lost', m.id))
+ * await b.stop() // hands its agents off first
+ */
+export class Swarm {
+  /** The local actor runtime: agents hosted here run in it. */
+  readonly system: ActorSystem
+  readonly nodeId: string
+  readonly #engine: SwarmEngine
+  readonly #transport: Transport
+  readonly #agents: ReadonlyMap<string, AgentClass<any, any>>
+  #stopped: Promise<void> | undefined
+
+  private constructor(system: ActorSystem, engine: SwarmEngine, transport: Transport, agents: ReadonlyMap<string, AgentClass<any, any>>) {
+    this.system = system
+    this.nodeId = engine.self
+    this.#engine = engine
+    this.#transport = transport
+    this.#agents = agents
+  }
+
+  /**
+   * Starts a node: listens, joins the cluster through `seeds`, and begins hosting agents.
+   * Resolves once it listens (joining continues in the background; watch `member-up`).
+   *
+   * @example
+   * const node = await Swarm.start({ port: 7001, seeds: ['127.0.0.1:7000'], secret, agents: [WorkerAgent] })
+   */
+  static async start(options: SwarmOptions): Promise<Swarm> {
+    const nodeId = options.nodeId ?? options.transport?.nodeId ?? `node-${nanoid(10)}`
+    const transport =
+      options.transport ??
+      createUwsTransport({
+        nodeId,
+        cluster: options.cluster ?? 'murmur',
+        secret: options.secret,
+        host: options.host ?? '127.0.0.1',
+        port: options.port,
+        channels: options.channels ?? { default: { parallelism: 1 } },
+      })
+    await transport.start()
+    const clock = options.clock ?? systemClock
+    const system = new ActorSystem({ ...options.system, name: nodeId })
+    const agents = new Map<string, AgentClass<any, any>>()
+    const classPlacement = new Map<string, PlacementStrategy>()
+    for (const cls of options.agents) {
+      agents.set(cls.protocol.name, cls)
+      system.register(cls)
+      const p = (cls as { placement?: PlacementStrategy }).placement
+      if (p !== undefined) classPlacement.set(cls.protocol.name, p)
+    }
+    const detector = (options.failureDetector ?? swim())({
+      self: nodeId,
+      address: transport.address,
+      // Grows across restarts of the same node id, so a restarted node overrides its obituary.
+      incarnation: Date.now(),
+      meta: { capabilities: [...(options.capabilities ?? [])], load: 0 },
+      now: clock.now(),
+    })
+    const engine = new SwarmEngine({
+      nodeId,
+      transport,
+      host: actorSystemHost(system, agents),
+      detector,
+      clock,
+      seeds: options.seeds ?? [],
+      placement: options.placement ?? rendezvous(),
+      classPlacement,
+      channelFor: options.channelFor ?? (() => 'default'),
+      ...(options.timings !== undefined ? { timings: options.timings } : {}),
+    })
+    engine.start()
+    return new Swarm(system, engine, transport, agents)
+  }
+
+  /** `host:port` this node listens on. */
+  get address(): string {
+    return this.#transport.address
+  }
+
+  /** The transport, for metrics and capacity. */
+  get transport(): Transport {
+    return this.#transport
+  }
+
+  /**
+   * Spawns an agent where its placement puts it (this node or another) and resolves once it runs.
+   *
+   * @example
+   * const w = await node.spawn(WorkerAgent, { id: 'worker-7', input: { region: 'eu' } })
+   * await node.spawn(GpuAgent, { id: 'g-1', placement: capability('gpu') })
+   */
+  async spawn<P extends AnyProtocol, I>(cls: AgentClass<P, I>, options: SwarmSpawnOptions<I> = {}): Promise<Ref<P>> {
+    const type = cls.protocol.name
+    if (!this.#agents.has(type)) throw new UnknownAgentType(`${type} is not among this node's agents`, { type })
+    const id = options.id ?? nanoid()
+    await this.#engine.spawn(type, id, options.input, options.placement)
+    return this.system.ref(cls, id)
+  }
+
+  /**
+   * A ref to an agent by class (or protocol) and id, wherever it lives.
+   *
+   * @example
+   * const { done } = await node.ref(WorkerAgent, 'worker-7').ask('report', {})
+   */
+  ref<P extends AnyProtocol>(target: { readonly protocol: P } | P, id: string): Ref<P> {
+    return this.system.ref(target, id)
+  }
+
+  /** Every member this node knows, tombstones (`dead`, `left`) included, sorted by id. */
+  members(): MemberInfo[] {
+    return this.#engine.members()
+  }
+
+  /**
+   * Where the agent with this id lives, per this node's directory (`type` narrows when ids repeat
+   * across protocols); `undefined` when no active agent has it.
+   *
+   * @example
+   * node.find('worker-7') // { type: 'worker', id: 'worker-7', node: 'node-b', version: 2 }
+   */
+  find(id: string, type?: string): AgentLocation | undefined {
+    for (const e of this.#engine.directory().values()) {
+      if (e.id === id && e.status === 'active' && (type === undefined || e.type === type)) {
+        return { type: e.type, id: e.id, node: e.node, version: e.version }
+      }
+    }
+    return undefined
+  }
+
+  /**
+   * The active agents of the cluster as this node's directory knows them, optionally only of one
+   * protocol (`type`) or only on nodes that advertise `capability`.
+   *
+   * @example
+   * node.agents({ type: 'worker' }).length
+   */
+  agents(filter: { type?: string; capability?: string } = {}): AgentLocation[] {
+    const caps = new Map(this.members().map((m) => [m.id, m.capabilities]))
+    const out: AgentLocation[] = []
+    for (const e of this.#engine.directory().values()) {
+      if (e.status !== 'active') continue
+      if (filter.type !== undefined && e.type !== filter.type) continue
+      if (filter.capability !== undefined && !(caps.get(e.node) ?? []).includes(filter.capability)) continue
+      out.push({ type: e.type, id: e.id, node: e.node, version: e.version })
+    }
+    return out
+  }
+
+  /**
+   * Typed events: `member-up`, `member-suspect`, `member-down`, `member-left`, `agent-activated`,
+   * `agent-moved`, `dead-letter`. Returns the function that unsubscribes.
+   *
+   * @example
+   * node.on('member-down', (m) => console.log(m.id, 'is gone'))
+   */
+  on<E extends keyof SwarmEvents>(event: E, listener: (data: SwarmEvents[E]) => void): () => void {
+    return this.#engine.events.on(event, listener)
+  }
+
+  /**
+   * Leaves gracefully: hands every local agent (state and waiting messages) to its new home,
+   * tells the cluster, then stops the transport and the local system. Idempotent.
+   */
+  stop(): Promise<void> {
+    this.#stopped ??= (async () => {
+      await this.#engine.leave()
+      this.#engine.close()
+      await this.#transport.stop()
+      await this.system.stop({ drainTimeout: 1000 })
+    })()
+    return this.#stopped
+  }
+}
+
+/** The swarm's view of an `ActorSystem` (see `internal/host.ts`). */
+function actorSystemHost(system: ActorSystem, agents: ReadonlyMap<string, AgentClass<any, any>>): Host {
+  const classOf = (type: string) => {
+    const cls = agents.get(type)
+    if (cls === undefined) throw new UnknownAgentType(`${type} is not among this node's agents`, { type })
+    return cls
+  }
+  return {
+    useRouter: (router) => system.useRouter(router),
+    deliver: (envelope) => system.deliver(envelope),
+    hosts: (address) => system.hosts(address),
+    local: () => system.localAgents().filter((a: AgentAddress) => agents.has(a.type)),
+    activate: async (type, id, input, state, restored) => {
+      const cls = classOf(type)
+      const options = input === undefined ? {} : { input }
+      if (restored) system.restoreAgent(cls, id, state, options)
+      else system.spawn(cls, { ...options, id })
+    },
+    passivate: async (address) => {
+      const h = await system.handoff(address)
+      return { state: h.state, pending: [...h.pending] }
+    },
+    restartPolicy: (type) => {
+      const cls = agents.get(type)
+      return cls === undefined ? undefined : resolveSupervision(cls.supervision).restart
+    },
+    stop: () => system.stop({ drainTimeout: 1000 }),
+  }
+}

@@ -1,0 +1,38 @@
+import { z } from 'zod'
+import { Agent, protocol, message, type Handlers, type Payload } from '@murmur/actor-core'
+
+export const Counter = protocol('counter', {
+  add: message(z.object({ n: z.number(), seq: z.number().optional() }), { guarantee: ['reliable', 'fifo'] }),
+  ping: message(z.object({}), { guarantee: ['best-effort'] }),
+  get: message(z.object({}), { reply: z.object({ total: z.number(), seqs: z.array(z.number()), input: z.unknown() }) }),
+})
+
+/** Counts, and remembers every sequence number it handled (to check exactly-once). */
+export class CounterAgent extends Agent<typeof Counter, unknown> implements Handlers<typeof Counter> {
+  static protocol = Counter
+  static supervision = { restart: 'on-failure' } as const
+  total = 0
+  seqs: number[] = []
+  add({ n, seq }: Payload<typeof Counter, 'add'>) {
+    this.total += n
+    if (seq !== undefined) this.seqs.push(seq)
+  }
+  ping() {}
+  get() {
+    return { total: this.total, seqs: this.seqs, input: this.input ?? null }
+  }
+}
+
+export const Ephemeral = protocol('ephemeral', {
+  get: message(z.object({}), { reply: z.number() }),
+})
+
+/** Never restarted: lost with its node. */
+export class EphemeralAgent extends Agent<typeof Ephemeral> implements Handlers<typeof Ephemeral> {
+  static protocol = Ephemeral
+  static supervision = { restart: 'never' } as const
+  get() {
+    return 1
+  }
+}
+
