@@ -1,0 +1,72 @@
+/**
+ * Timeouts of asks without one timer per ask: asks with the same timeout expire in the order
+ * they were made, so each distinct timeout keeps a FIFO and one timer for its head.
+ */
+export interface Expirable {
+  /** Absolute time (ms, performance clock) after which `expire` runs unless settled. */
+  deadline: number
+  settled: boolean
+  expire(): void
+}
+
+class Lane {
+  items: Expirable[] = []
+  head = 0
+  timer: NodeJS.Timeout | undefined = undefined
+}
+
+export class Deadlines {
+  #lanes = new Map<number, Lane>()
+
+  add(item: Expirable, timeout: number): void {
+    let lane = this.#lanes.get(timeout)
+    if (lane === undefined) {
+      lane = new Lane()
+      this.#lanes.set(timeout, lane)
+    }
+    dropSettled(lane)
+    lane.items.push(item)
+    if (lane.timer === undefined) this.#arm(lane, timeout)
+  }
+
+  #arm(lane: Lane, timeout: number): void {
+    const first = lane.items[lane.head]
+    if (first === undefined) return
+    const wait = Math.max(0, first.deadline - performance.now())
+    // unref: a pending ask alone does not keep the process alive (a socket awaiting it does).
+    lane.timer = setTimeout(() => this.#fire(lane, timeout), Math.ceil(wait) + 1).unref()
+  }
+
+  #fire(lane: Lane, timeout: number): void {
+    lane.timer = undefined
+    const now = performance.now()
+    const items = lane.items
+    while (lane.head < items.length) {
+      const item = items[lane.head]!
+      if (!item.settled && item.deadline > now) break
+      items[lane.head++] = undefined as unknown as Expirable
+      if (!item.settled) item.expire()
+    }
+    if (lane.head === items.length) {
+      this.#lanes.delete(timeout)
+      return
+    }
+    dropSettled(lane)
+    this.#arm(lane, timeout)
+  }
+
+  clear(): void {
+    for (const lane of this.#lanes.values()) if (lane.timer !== undefined) clearTimeout(lane.timer)
+    this.#lanes.clear()
+  }
+}
+
+/** Asks mostly settle in order: dropping settled ones at the head keeps a lane as short as what is in flight. */
+function dropSettled(lane: Lane): void {
+  const items = lane.items
+  while (lane.head < items.length && items[lane.head]!.settled) items[lane.head++] = undefined as unknown as Expirable
+  if (lane.head > 1024 && lane.head * 2 > items.length) {
+    lane.items = items.slice(lane.head)
+    lane.head = 0
+  }
+}
