@@ -145,6 +145,29 @@ export function connectorCompliance(t: Test, makeEnv: () => Promise<ConnectorEnv
     t.ok(p.a.frames.every((f, i) => frameNumber(f) === i && f.byteLength === 64), 'all in order')
   })
 
+  t.test('cork from inside a frame handler (an echo) keeps order', async (t) => {
+    const env = await makeEnv()
+    t.teardown(() => env.close())
+    const server = env.connector()
+    const address = await server.listen(env.listenOptions, (link) => ({
+      frame: (data) => {
+        const echo = (): void => {
+          link.send(data)
+          link.send(data)
+        }
+        if (link.cork) link.cork(echo)
+        else echo()
+      },
+      drain: () => {},
+      close: () => {},
+    }))
+    const d = recorder()
+    const link = await env.connector().dial(address, d)
+    for (let i = 0; i < 500; i++) link.send(pattern(i, 32))
+    await waitFor(() => d.frames.length === 1000, 'echoes')
+    t.ok(d.frames.every((f, i) => frameNumber(f) === i >> 1), 'each frame echoed twice, in order')
+  })
+
   t.test('1 MiB frames both ways', async (t) => {
     const p = await pair(t, makeEnv)
     const size = 1 << 20
@@ -216,24 +239,28 @@ export function connectorCompliance(t: Test, makeEnv: () => Promise<ConnectorEnv
     t.ok(error instanceof Aborted, 'typed error')
   })
 
+  const pressures = [
+    { highWaterMark: 64 * 1024, lowWaterMark: 16 * 1024, size: 256 * 1024 },
+    { highWaterMark: 1024, lowWaterMark: 0, size: 4 * 1024 },
+  ]
   for (const side of ['dialler', 'acceptor'] as const) {
-    t.test(`backpressure at the ${side}: send returns false, then drain fires, nothing lost`, async (t) => {
-      const limits = { highWaterMark: 64 * 1024, lowWaterMark: 16 * 1024 }
-      const p = await pair(t, makeEnv, { server: limits, client: limits })
-      const [link, mine, theirs] = side === 'dialler' ? [p.dialled, p.d, p.a] : [p.accepted, p.a, p.d]
-      const size = 256 * 1024
-      let sent = 0
-      let accepted = true
-      // The kernel's socket buffers take several MiB first; stop at the first `false`.
-      while (accepted && sent < 400) accepted = link.send(pattern(sent++, size))
-      t.equal(accepted, false, `send returned false after ${sent} frames`)
-      t.ok(link.bufferedAmount() > limits.highWaterMark, 'bufferedAmount is above the high-water mark')
-      await waitFor(() => mine.drains === 1, 'drain')
-      t.ok(link.bufferedAmount() <= limits.lowWaterMark, 'drained to the low-water mark')
-      await waitFor(() => theirs.frames.length === sent, 'every frame')
-      t.ok(theirs.frames.every((f, i) => frameNumber(f) === i), 'all frames, in order')
-      t.equal(mine.drains, 1, 'drain fires once per false')
-    })
+    for (const { size, ...limits } of pressures) {
+      t.test(`backpressure at the ${side} (${size} B frames, high-water mark ${limits.highWaterMark}): send returns false, then drain fires, nothing lost`, async (t) => {
+        const p = await pair(t, makeEnv, { server: limits, client: limits })
+        const [link, mine, theirs] = side === 'dialler' ? [p.dialled, p.d, p.a] : [p.accepted, p.a, p.d]
+        let sent = 0
+        let accepted = true
+        // The kernel's socket buffers take several MiB first; stop at the first `false`.
+        while (accepted && sent * size < 64 << 20) accepted = link.send(pattern(sent++, size))
+        t.equal(accepted, false, `send returned false after ${sent} frames`)
+        t.ok(link.bufferedAmount() > limits.highWaterMark, 'bufferedAmount is above the high-water mark')
+        await waitFor(() => mine.drains === 1, 'drain')
+        t.ok(link.bufferedAmount() <= limits.lowWaterMark, 'drained to the low-water mark')
+        await waitFor(() => theirs.frames.length === sent, 'every frame')
+        t.ok(theirs.frames.every((f, i) => frameNumber(f) === i), 'all frames, in order')
+        t.equal(mine.drains, 1, 'drain fires once per false')
+      })
+    }
   }
 
   t.test('a frame over the own limit is refused with FrameTooLarge; the link stays usable', async (t) => {
