@@ -20,6 +20,8 @@ export class CausalGroup {
   readonly #sent = new Map<string, Map<string, number>>()
   readonly #delivered = new Map<string, number>()
   #held: Held[] = []
+  /** Messages that could not be delivered on arrival (their causes were still on the way). */
+  delayed = 0
 
   constructor(readonly self: string) {}
 
@@ -34,6 +36,7 @@ export class CausalGroup {
   /** A message from `from` arrived (exactly once, by the reliable layer): deliver it when its causes are. */
   receive(from: string, stamp: Stamp, deliver: () => void): void {
     this.#held.push({ from, stamp, deliver })
+    if (!this.#ready(stamp)) this.delayed++
     let progressed = true
     while (progressed) {
       progressed = false

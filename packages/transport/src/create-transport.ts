@@ -369,8 +369,12 @@ class TransportNode implements Transport {
 
   metrics(): Readonly<Record<string, number>> {
     let heldBack = 0
-    for (const g of this.#causal.values()) heldBack += g.heldBack
-    return { ...this.#counters, peers: this.#sessions.size, links: this.#conns.size, causalHeldBack: heldBack }
+    let delayed = 0
+    for (const g of this.#causal.values()) {
+      heldBack += g.heldBack
+      delayed += g.delayed
+    }
+    return { ...this.#counters, peers: this.#sessions.size, links: this.#conns.size, causalHeldBack: heldBack, causalDelayed: delayed }
   }
 
   // ---------------------------------------------------------------- links and handshake
