@@ -19,6 +19,8 @@ export interface UwsConnectorInit {
   readonly lowWaterMark?: number
   /** uWebSockets.js idle timeout in seconds (0 or ≥ 8); 0, the default, leaves liveness to the transport's heartbeats. */
   readonly idleTimeout?: number
+  /** Real ms a dial may take (TCP, TLS and WebSocket handshakes) before it fails with `PeerUnreachable`. Default 10 000. */
+  readonly dialTimeout?: number
   /** How long `close()` waits for dialled links to finish their closing handshake before cutting them. Default 2000 ms. */
   readonly closeTimeout?: number
 }
@@ -43,6 +45,7 @@ export function uwsConnector(init: UwsConnectorInit = {}): ConnectorFactory {
   const limits = linkLimits(init)
   const idleTimeout = init.idleTimeout ?? 0
   const closeTimeout = init.closeTimeout ?? 2000
+  const dialTimeout = init.dialTimeout ?? 10_000
   return ({ clock }: ConnectorComponents): Connector => {
     const accepted = new Set<Link>()
     const dialled = new Set<ClientLink>()
@@ -66,7 +69,7 @@ export function uwsConnector(init: UwsConnectorInit = {}): ConnectorFactory {
 
       async dial(address: string, handlers: LinkHandlers, options: AbortOptions = {}): Promise<Link> {
         notClosed('dial')
-        const link = await dialWs({ address, handlers, limits, tls: init.tls, ...options })
+        const link = await dialWs({ address, handlers, limits, tls: init.tls, dialTimeout, ...options })
         if (closed) {
           link.close(CloseCode.goingAway, 'connector closed')
           throw new NotStarted('cannot dial: connector closed')

@@ -67,6 +67,19 @@ export class LinkState {
     readonly limits: LinkLimits,
   ) {}
 
+  /**
+   * Hands a frame up. A handler that throws must not take the process (or the simulation) down
+   * with it, nor keep feeding a link whose state is now unknown: the link closes with 1011 and the
+   * error in the reason.
+   */
+  deliver(data: Uint8Array, link: { close(code: number, reason: string): void }): void {
+    try {
+      this.handlers.frame(data)
+    } catch (error) {
+      link.close(CloseCode.internalError, `frame handler threw: ${error instanceof Error ? error.message : String(error)}`)
+    }
+  }
+
   /** After a send: `true` while the buffer is at or under the high-water mark. */
   afterSend(buffered: number): boolean {
     if (buffered <= this.limits.highWaterMark) return true

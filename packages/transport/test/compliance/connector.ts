@@ -211,6 +211,24 @@ export function connectorCompliance(t: Test, makeEnv: () => Promise<ConnectorEnv
     t.same(p.a.closes, [{ code: 4004, reason: 'b' }])
   })
 
+  for (const side of ['dialler', 'acceptor'] as const) {
+    t.test(`a frame handler at the ${side} that throws closes the link with 1011; nothing else breaks`, async (t) => {
+      const p = await pair(t, makeEnv)
+      const [sender, failing, other] = side === 'dialler' ? [p.accepted, p.d, p.a] : [p.dialled, p.a, p.d]
+      failing.frame = () => {
+        throw new Error('boom')
+      }
+      sender.send(pattern(1, 8))
+      await waitFor(() => failing.closes.length === 1 && other.closes.length === 1, 'both ends closed')
+      t.equal(failing.closes[0]?.code, 1011)
+      t.match(failing.closes[0]?.reason, /boom/)
+      t.equal(other.closes[0]?.code, 1011, 'the peer learns why')
+      const q = await pair(t, makeEnv)
+      q.dialled.send(pattern(2, 8))
+      await waitFor(() => q.a.frames.length === 1, 'a fresh link still works')
+    })
+  }
+
   t.test('dial to nothing rejects with PeerUnreachable', async (t) => {
     const env = await makeEnv()
     t.teardown(() => env.close())

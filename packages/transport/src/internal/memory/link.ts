@@ -1,5 +1,5 @@
 import type { Link, LinkHandlers } from '../../connector.js'
-import { CloseCode, LinkState, assertFrameSize, type LinkLimits } from '../link-state.js'
+import { CloseCode, LinkState, assertFrameSize, wireCloseCode, wireCloseReason, type LinkLimits } from '../link-state.js'
 import type { Owner } from './scheduler.js'
 
 /** A frame on its way: the copy taken at `send`, and its number on this direction of the link. */
@@ -69,6 +69,9 @@ export class MemoryLink implements Link {
   }
 
   close(code: number = CloseCode.normal, reason = ''): void {
+    // Same codes and reasons as a WebSocket would carry, so both connectors tell the same story.
+    code = wireCloseCode(code)
+    reason = wireCloseReason(reason)
     if (!this.state.finish(code, reason)) return
     this.wire.closed(this, code, reason)
     if (this.transmitting) this.pendingClose = { code, reason }
@@ -82,7 +85,7 @@ export class MemoryLink implements Link {
   /** A frame arrived from the peer. */
   receive(data: Uint8Array): void {
     if (data.byteLength > this.state.limits.maxPayloadLength) this.wire.oversized(this, data.byteLength)
-    else this.state.handlers.frame(data)
+    else this.state.deliver(data, this)
   }
 
   /** The link broke under this end (peer crash, cut, protocol violation): queued frames are lost. */

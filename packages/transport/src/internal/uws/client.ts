@@ -41,7 +41,7 @@ export class ClientLink implements Link {
     })
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       if (this.state.closed) return
-      if (isBinary) this.state.handlers.frame(data)
+      if (isBinary) this.state.deliver(data, this)
       else this.close(CloseCode.unsupportedData, 'binary frames only')
     })
     this.ended = new Promise((resolve) => {
@@ -112,27 +112,41 @@ export interface DialInit extends AbortOptions {
   readonly handlers: LinkHandlers
   readonly limits: LinkLimits
   readonly tls: TlsInit | undefined
+  /** Real ms for the TCP, TLS and WebSocket handshakes together. */
+  readonly dialTimeout: number
+}
+
+/** `ws` throws on an address it cannot parse; the caller turns that into `PeerUnreachable`. */
+function connect({ address, tls, limits, dialTimeout }: DialInit): WebSocket {
+  return new WebSocket(`${tls === undefined ? 'ws' : 'wss'}://${address}/`, {
+    handshakeTimeout: dialTimeout,
+    perMessageDeflate: false,
+    maxPayload: limits.maxPayloadLength,
+    skipUTF8Validation: true,
+    ...(tls === undefined
+      ? {}
+      : {
+          rejectUnauthorized: tls.rejectUnauthorized ?? true,
+          ...(tls.ca === undefined ? {} : { ca: tls.ca }),
+        }),
+  })
 }
 
 /** Opens a `ws` connection to a uWebSockets.js listener; rejects `PeerUnreachable` or `Aborted`. */
 export function dialWs(init: DialInit): Promise<ClientLink> {
-  const { address, signal, tls } = init
+  const { address, signal } = init
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
       reject(new Aborted(`dial ${address} aborted`, { address }, { cause: signal.reason }))
       return
     }
-    const ws = new WebSocket(`${tls === undefined ? 'ws' : 'wss'}://${address}/`, {
-      perMessageDeflate: false,
-      maxPayload: init.limits.maxPayloadLength,
-      skipUTF8Validation: true,
-      ...(tls === undefined
-        ? {}
-        : {
-            rejectUnauthorized: tls.rejectUnauthorized ?? true,
-            ...(tls.ca === undefined ? {} : { ca: tls.ca }),
-          }),
-    })
+    let ws: WebSocket
+    try {
+      ws = connect(init)
+    } catch (error) {
+      reject(new PeerUnreachable(`cannot dial ${JSON.stringify(address)}: ${(error as Error).message}`, { address }, { cause: error }))
+      return
+    }
     ws.binaryType = 'nodebuffer'
     const onAbort = (): void => {
       ws.terminate()

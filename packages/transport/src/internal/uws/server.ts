@@ -58,7 +58,7 @@ export class ServerLink implements Link {
       return
     }
     // uWS neuters `message` when the callback returns: the receiver gets its own copy.
-    this.state.handlers.frame(new Uint8Array(message.slice(0)))
+    this.state.deliver(new Uint8Array(message.slice(0)), this)
   }
 
   onDrain(): void {
