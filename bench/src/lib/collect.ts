@@ -30,7 +30,7 @@ export function createCollector(): Collector {
       return [...figures].map(([name, f]) => {
         const s = summarize(f.values)
         const r: BenchRecord = { name, value: s.median, unit: f.unit, min: s.min, max: s.max }
-        if (f.cpu.size > 0) r.cpu = Object.fromEntries([...f.cpu].map(([proc, vs]) => [proc, summarize(vs).median]))
+        if (f.cpu.size > 0) r.cpu = Object.fromEntries([...f.cpu].map(([proc, vs]) => [proc, Math.round(summarize(vs).median * 10) / 10]))
         return r
       })
     },

@@ -1,19 +1,19 @@
 /**
- * Distributed Erlang across two local nodes, when `erl`, `erlc` and `epmd` are on PATH (Debian:
- * `apt-get install erlang-base`). Everything stays on 127.0.0.1: a private epmd on a free port
- * (`-address 127.0.0.1`, killed at the end), nodes named `…@127.0.0.1` with
- * `inet_dist_use_interface {127,0,0,1}` and `-start_epmd false` (so no system epmd is started).
- * The measuring code is `bench/erlang/murmur_bench.erl`, compiled into a temporary directory.
+ * Distributed Erlang across two local nodes, when `erl` and `erlc` are on PATH (Debian:
+ * `apt-get install erlang-base`). Everything stays on 127.0.0.1: a port mapper of our own
+ * (`epmd.ts`, on a free port; `-start_epmd false` so no system epmd starts), nodes named
+ * `…@127.0.0.1` with `inet_dist_use_interface {127,0,0,1}`. The measuring code is
+ * `bench/erlang/murmur_bench.erl`, compiled into a temporary directory.
  */
 import { spawnSync } from 'node:child_process'
 import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs'
-import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Plan } from '../lib/plan.js'
 import type { Collector } from '../lib/collect.js'
-import { freePort, spawnTracked } from '../lib/worker.js'
+import { spawnTracked } from '../lib/worker.js'
+import { startEpmd } from './epmd.js'
 
 export const ERLANG_FIGURES = {
   'peer.erlang.send': 'msg/s',
@@ -40,27 +40,8 @@ export function onPath(cmd: string): string | undefined {
 
 /** Why Erlang cannot be measured here, or undefined when it can. */
 export function erlangMissing(): string | undefined {
-  const missing = ['erl', 'erlc', 'epmd'].filter((c) => onPath(c) === undefined)
+  const missing = ['erl', 'erlc'].filter((c) => onPath(c) === undefined)
   return missing.length === 0 ? undefined : `skipped: ${missing.join(', ')} not on PATH (Debian: apt-get install erlang-base)`
-}
-
-function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs
-  return new Promise((resolve, reject) => {
-    const attempt = (): void => {
-      const s = connect(port, '127.0.0.1')
-      s.once('connect', () => {
-        s.destroy()
-        resolve()
-      })
-      s.once('error', () => {
-        s.destroy()
-        if (Date.now() > end) reject(new Error(`epmd did not listen on 127.0.0.1:${port} within ${timeoutMs} ms`))
-        else setTimeout(attempt, 50)
-      })
-    }
-    attempt()
-  })
 }
 
 /** Runs both nodes; adds every `RESULT` line of the sender to `out`. */
@@ -69,15 +50,13 @@ export async function measureErlang(p: Plan, out: Collector): Promise<void> {
   try {
     const compiled = spawnSync('erlc', ['-o', dir, SOURCE], { encoding: 'utf8', timeout: 60_000 })
     if (compiled.status !== 0) throw new Error(`erlc failed: ${compiled.stderr || compiled.stdout}`)
-    const epmdPort = await freePort()
-    const epmd = spawnTracked('epmd', ['-address', '127.0.0.1', '-port', String(epmdPort)])
-    const env = { ...process.env, ERL_EPMD_PORT: String(epmdPort) }
+    const epmd = await startEpmd()
+    const env = { ...process.env, ERL_EPMD_PORT: String(epmd.port) }
     const tag = `${process.pid}`
     const rxName = `murmur_rx_${tag}@127.0.0.1`
     const common = ['-noshell', '-start_epmd', 'false', '-setcookie', 'murmurbench', '-kernel', 'inet_dist_use_interface', '{127,0,0,1}', '-pa', dir]
     const nodes = []
     try {
-      await waitForPort(epmdPort, 10_000)
       nodes.push(spawnTracked('erl', ['-name', rxName, ...common, '-eval', 'murmur_bench:rx(), halt().'], { env }))
       const args = `['${rxName}', ${p.rounds}, ${p.warmup}, ${p.roundMs}, ${p.rttSamples}, 1000]`
       const tx = spawnTracked('erl', ['-name', `murmur_tx_${tag}@127.0.0.1`, ...common, '-eval', `murmur_bench:tx(${args}), halt().`], { env })
@@ -92,7 +71,8 @@ export async function measureErlang(p: Plan, out: Collector): Promise<void> {
       }
       if (!text.includes('DONE')) throw new Error(`Erlang sender did not finish:\n${text.slice(-2000)}`)
     } finally {
-      for (const c of [...nodes, epmd]) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
+      for (const c of nodes) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
+      await epmd.close()
     }
   } finally {
     rmSync(dir, { recursive: true, force: true })
