@@ -1,0 +1,188 @@
+import t from 'tap'
+import { atomicLog, NoQuorum, refusal, type AtomicLogEvent, type AtomicLogMsg, type AtomicLogState } from '../src/atomic-log.js'
+import { MurmurError } from '@murmur/actor-core'
+import { machineProcess } from '../src/internal/sim/process.js'
+import { Simulator, type SimOptions } from '../src/internal/sim/simulator.js'
+import { ctxOf, sends } from './protocols-helpers.js'
+
+const members = ['a', 'b', 'c', 'd', 'e']
+
+interface Cluster {
+  sim: Simulator<AtomicLogMsg, AtomicLogEvent>
+  delivered: Map<string, string[]>
+  committed: Map<string, string[]>
+  refused: Map<string, AtomicLogEvent[]>
+  state: (id: string) => AtomicLogState
+  leaders: () => string[]
+  propose: (node: string, ref: string) => void
+}
+
+function cluster(seed: number, net: Partial<SimOptions> = {}): Cluster {
+  const sim = new Simulator<AtomicLogMsg, AtomicLogEvent>({ seed, ...net })
+  const delivered = new Map(members.map((m) => [m, [] as string[]]))
+  const committed = new Map(members.map((m) => [m, [] as string[]]))
+  const refused = new Map(members.map((m) => [m, [] as AtomicLogEvent[]]))
+  const states = new Map<string, () => AtomicLogState>()
+  sim.onEmit = (node, ev) => {
+    if (ev.type === 'deliver') delivered.get(node)?.push(ev.id)
+    if (ev.type === 'committed') committed.get(node)?.push(ev.ref)
+    if (ev.type === 'refused') refused.get(node)?.push(ev)
+  }
+  for (const m of members) {
+    sim.add(m, (ctx) => {
+      const made = machineProcess(atomicLog(), ctx, { members })
+      states.set(m, () => made.proc.runner.state)
+      return made
+    })
+  }
+  const state = (id: string): AtomicLogState => (states.get(id) as () => AtomicLogState)()
+  return {
+    sim,
+    delivered,
+    committed,
+    refused,
+    state,
+    leaders: () => sim.aliveIds().filter((id) => state(id).role === 'leader'),
+    propose: (node, ref) => sim.input(node, { type: 'app', req: { type: 'propose', ref, payload: ref } }),
+  }
+}
+
+/** Proposals from every member in turn, one every `every` ms, for `count` proposals. */
+function stream(c: Cluster, from: number, count: number, every = 20, prefix = 'p'): string[] {
+  const ids: string[] = []
+  for (let i = 0; i < count; i++) {
+    const node = members[i % members.length] as string
+    const ref = `${prefix}${i}`
+    ids.push(`${node}/${ref}`)
+    c.sim.at(from + i * every, () => c.propose(node, ref))
+  }
+  return ids
+}
+
+const allEqual = (lists: string[][]): boolean => lists.every((l) => JSON.stringify(l) === JSON.stringify(lists[0]))
+
+t.test('one leader is elected, and every member delivers the same sequence', async (t) => {
+  const c = cluster(1, { loss: 0.05 })
+  t.ok(c.sim.runWhile(() => c.leaders().length === 1, 5000), 'a leader within 5 s')
+  const ids = stream(c, c.sim.now, 100)
+  c.sim.runFor(100 * 20 + 3000)
+  const lists = members.map((m) => c.delivered.get(m) ?? [])
+  t.ok(allEqual(lists), 'identical sequences on all members')
+  t.same([...(lists[0] ?? [])].sort(), [...ids].sort(), 'every proposal delivered exactly once')
+  t.equal(members.reduce((n, m) => n + (c.committed.get(m)?.length ?? 0), 0), 100, 'each proposer told of its commit')
+  t.equal(members.reduce((n, m) => n + (c.refused.get(m)?.length ?? 0), 0), 0)
+})
+
+t.test("the leader's crash mid-stream: a new leader takes over, survivors agree, no survivor's proposal is lost", async (t) => {
+  const c = cluster(2)
+  c.sim.runWhile(() => c.leaders().length === 1, 5000)
+  const start = c.sim.now
+  const ids = stream(c, start, 150)
+  c.sim.runUntil(start + 1000)
+  const [old] = c.leaders()
+  t.ok(old !== undefined)
+  c.sim.crash(old as string)
+  c.sim.runFor(150 * 20 + 5000)
+  const survivors = members.filter((m) => m !== old)
+  const [leader] = c.leaders()
+  t.ok(leader !== undefined && leader !== old, `new leader ${leader}`)
+  const lists = survivors.map((m) => c.delivered.get(m) ?? [])
+  t.ok(allEqual(lists), 'identical sequences on the survivors')
+  const got = new Set(lists[0])
+  t.equal(got.size, lists[0]?.length, 'no duplicates')
+  const missing = ids.filter((id) => !id.startsWith(`${old}/`) && !got.has(id))
+  t.same(missing, [], "every survivor's proposal delivered")
+  const oldDelivered = c.delivered.get(old as string) ?? []
+  t.same(oldDelivered, (lists[0] ?? []).slice(0, oldDelivered.length), "what the old leader delivered is a prefix of the survivors' sequence")
+})
+
+t.test('a minority partition refuses with NoQuorum; the majority goes on; after heal all agree', async (t) => {
+  const c = cluster(3)
+  c.sim.runWhile(() => c.leaders().length === 1, 5000)
+  const [leader] = c.leaders()
+  const minority = [leader as string, members.find((m) => m !== leader) as string]
+  const majoritySide = members.filter((m) => !minority.includes(m))
+  c.sim.partition([minority, majoritySide])
+  c.sim.runFor(2000)
+  t.ok(c.leaders().some((l) => majoritySide.includes(l)), 'the majority side elected a leader')
+  t.notOk(c.leaders().some((l) => minority.includes(l)), 'the deposed leader stepped down')
+  c.propose(minority[0] as string, 'm1')
+  c.propose(minority[1] as string, 'm2')
+  c.propose(majoritySide[0] as string, 'ok1')
+  c.sim.runFor(4000)
+  const refused = minority.flatMap((m) => c.refused.get(m) ?? [])
+  t.equal(refused.length, 2, 'both minority proposals refused')
+  for (const r of refused) {
+    if (r.type !== 'refused') continue
+    t.ok(r.definite, 'refused at once, never entered a log')
+    const err = refusal(r)
+    t.ok(err instanceof NoQuorum && err instanceof MurmurError)
+    t.equal(err.code, 'NO_QUORUM')
+  }
+  t.ok((c.delivered.get(majoritySide[0] as string) ?? []).includes(`${majoritySide[0]}/ok1`), 'the majority side commits')
+  c.sim.heal()
+  c.sim.runFor(3000)
+  const lists = members.map((m) => c.delivered.get(m) ?? [])
+  t.ok(allEqual(lists), 'the minority caught up: identical sequences')
+  t.notOk(lists[0]?.some((id) => id.endsWith('/m1') || id.endsWith('/m2')), 'refused proposals were never delivered')
+})
+
+t.test('same seed, same sequence', async (t) => {
+  const run = (): string => {
+    const c = cluster(9, { loss: 0.05 })
+    stream(c, 500, 40)
+    c.sim.runFor(6000)
+    return JSON.stringify(c.delivered.get('c'))
+  }
+  t.equal(run(), run())
+})
+
+// ---- single rules, stepped by hand ----
+
+const log = atomicLog()
+const leaderOf5 = (): AtomicLogState => {
+  const ctx = ctxOf('a')
+  let s = log.init(ctx, { members }).state
+  s = log.step(s, { type: 'timer', name: 'raft:election' }, ctx).state
+  for (const v of ['b', 'c']) s = log.step(s, { type: 'recv', from: v, msg: { t: 'vote', term: 1, granted: true } }, ctx).state
+  return s
+}
+
+t.test('a candidate needs a majority of votes; a leader commits only what a majority stores', async (t) => {
+  const ctx = ctxOf('a')
+  let s = log.init(ctx, { members }).state
+  s = log.step(s, { type: 'timer', name: 'raft:election' }, ctx).state
+  s = log.step(s, { type: 'recv', from: 'b', msg: { t: 'vote', term: 1, granted: true } }, ctx).state
+  t.equal(s.role, 'candidate', '2 of 5 votes are not enough')
+  s = leaderOf5()
+  t.equal(s.role, 'leader', '3 of 5 are')
+  s = log.step(s, { type: 'app', req: { type: 'propose', ref: 'x', payload: 1 } }, ctx).state
+  t.equal(s.log.length, 2, 'the no-op of the new term, then the proposal')
+  s = log.step(s, { type: 'recv', from: 'b', msg: { t: 'append-reply', term: 1, ok: true, match: 2 } }, ctx).state
+  t.equal(s.commit, 0, 'stored on 2 of 5: not committed')
+  const r = log.step(s, { type: 'recv', from: 'c', msg: { t: 'append-reply', term: 1, ok: true, match: 2 } }, ctx)
+  t.equal(r.state.commit, 2, 'stored on 3 of 5: committed')
+  t.ok(r.effects.some((e) => e.type === 'emit' && e.event.type === 'committed' && e.event.ref === 'x'))
+})
+
+t.test('a vote is refused to a candidate whose log is behind', async (t) => {
+  const ctx = ctxOf('b')
+  let s = log.init(ctx, { members }).state
+  s = log.step(s, { type: 'recv', from: 'a', msg: { t: 'append', term: 2, prevIndex: 0, prevTerm: 0, entries: [{ term: 2, id: null, payload: null }], commit: 0 } }, ctx).state
+  const stale = log.step(s, { type: 'recv', from: 'c', msg: { t: 'vote-req', term: 3, lastIndex: 0, lastTerm: 0 } }, ctx)
+  t.same(sends(stale.effects), [{ to: 'c', msg: { t: 'vote', term: 3, granted: false } }])
+  const fresh = log.step(s, { type: 'recv', from: 'd', msg: { t: 'vote-req', term: 3, lastIndex: 1, lastTerm: 2 } }, ctx)
+  t.same(sends(fresh.effects), [{ to: 'd', msg: { t: 'vote', term: 3, granted: true } }])
+})
+
+t.test("a follower rejects an append that does not match its log, and the leader's log wins a conflict", async (t) => {
+  const ctx = ctxOf('b')
+  let s = log.init(ctx, { members }).state
+  const e = (term: number, id: string) => ({ term, id, payload: id })
+  s = log.step(s, { type: 'recv', from: 'a', msg: { t: 'append', term: 1, prevIndex: 0, prevTerm: 0, entries: [e(1, 'x'), e(1, 'y')], commit: 1 } }, ctx).state
+  const gap = log.step(s, { type: 'recv', from: 'a', msg: { t: 'append', term: 1, prevIndex: 5, prevTerm: 1, entries: [e(1, 'z')], commit: 1 } }, ctx)
+  t.same(sends(gap.effects), [{ to: 'a', msg: { t: 'append-reply', term: 1, ok: false, match: 2 } }], 'a gap: refused, with a hint')
+  const conflict = log.step(s, { type: 'recv', from: 'c', msg: { t: 'append', term: 2, prevIndex: 1, prevTerm: 1, entries: [e(2, 'w')], commit: 2 } }, ctx)
+  t.same(conflict.state.log.map((x) => x.id), ['x', 'w'], 'the uncommitted y is replaced')
+  t.equal(conflict.state.leader, 'c')
+})
