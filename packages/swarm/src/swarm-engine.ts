@@ -153,6 +153,10 @@ export class SwarmEngine implements Router {
         this.#run(this.#fd.handle({ kind: 'connection-lost', now: this.#clock.now(), nodeId: d.peer.nodeId }))
       }
     })
+    // A member is up before its session is: moves and parked messages toward it wait for this.
+    this.#t.on('peer-up', (peer) => {
+      if (this.#live.has(peer.nodeId)) this.#onMembershipChanged()
+    })
     this.#every(this.#timings.tick, () => this.#run(this.#fd.handle({ kind: 'tick', now: this.#clock.now() })))
     this.#every(this.#timings.antiEntropy, () => this.#antiEntropy())
     this.#every(this.#timings.seedRetry, () => {
@@ -350,6 +354,8 @@ export class SwarmEngine implements Router {
     this.#sendControl(peer, { k: 'ae', d: digest(this.#dir) }, ['best-effort'])
     this.#sweepParked()
     this.#gossipLoad()
+    // Moves that failed (a session not up yet, a refused activation) are tried again.
+    this.#onMembershipChanged()
   }
 
   #gossipLoad(): void {

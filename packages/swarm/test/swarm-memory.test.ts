@@ -1,7 +1,7 @@
 import t from 'tap'
 import { AgentNotFound } from '@murmur/actor-core'
 import { MemoryCluster } from './helpers/cluster.js'
-import { CounterAgent, Counter } from './helpers/agents.js'
+import { CounterAgent, Counter, LoggerAgent, EphemeralAgent, handled } from './helpers/agents.js'
 
 t.test('three nodes: join, spawn anywhere, tell and ask by id from every node', async (t) => {
   const c = new MemoryCluster(1)
@@ -34,4 +34,121 @@ t.test('three nodes: join, spawn anywhere, tell and ask by id from every node', 
   t.equal(last.total, 3, 'one add from each node, each handled once')
   t.equal(c.nodes.get('c')!.find('w-0')?.node, c.hosts('w-0')[0], 'find() agrees with where it runs')
   await t.rejects(c.nodes.get('c')!.ref(CounterAgent, 'nobody').ask('get', {}, { timeout: 5000 }), AgentNotFound)
+})
+
+const settle = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+t.test('join: agents whose home is now the newcomer move there with their state; messages sent during the move arrive once, in order', async (t) => {
+  const c = new MemoryCluster(2)
+  t.teardown(() => c.close())
+  await c.add('a')
+  await c.add('b', ['a'])
+  await c.add('c', ['a'])
+  await c.until(() => c.converged(), 'membership')
+  const a = c.nodes.get('a')!
+  const N = 120
+  for (let i = 0; i < N; i++) await a.spawn(LoggerAgent, { id: `l-${i}` })
+  // Stream while the 4th node joins: seq 0..59 before, 60..199 during and after.
+  let seq = 0
+  const send = (k: number) => {
+    for (let j = 0; j < k; j++, seq++) for (let i = 0; i < N; i += 3) a.ref(LoggerAgent, `l-${i}`).tell('log', { seq })
+  }
+  send(60)
+  await c.add('d', ['b'])
+  for (let round = 0; round < 14; round++) {
+    send(10)
+    await settle(5)
+  }
+  await c.until(() => c.converged(), '4 members')
+  await c.until(() => [...Array(N).keys()].filter((i) => c.hosts(`l-${i}`, 'logger')[0] === 'd').length > 10, 'agents on d')
+  const onD = [...Array(N).keys()].filter((i) => c.hosts(`l-${i}`, 'logger')[0] === 'd')
+  t.ok(onD.length > N / 8 && onD.length < N / 2, `about a quarter moved to d (${onD.length})`)
+  for (let i = 0; i < N; i++) t.equal(c.hosts(`l-${i}`, 'logger').length, 1, `l-${i} hosted exactly once`)
+  for (let i = 0; i < N; i += 3) {
+    const seqs = await c.nodes.get('c')!.ref(LoggerAgent, `l-${i}`).ask('seqs', {}, { timeout: 5000 })
+    t.same(seqs, [...Array(seq).keys()], `l-${i}: all ${seq} messages, once each, in order`)
+  }
+})
+
+t.test('graceful stop: the leaving node hands its agents, state included, to the others', async (t) => {
+  const c = new MemoryCluster(3)
+  t.teardown(() => c.close())
+  await c.add('a')
+  await c.add('b', ['a'])
+  await c.add('c', ['a'])
+  await c.until(() => c.converged(), 'membership')
+  const a = c.nodes.get('a')!
+  for (let i = 0; i < 30; i++) {
+    await a.spawn(CounterAgent, { id: `s-${i}`, input: { i } })
+    a.ref(CounterAgent, `s-${i}`).tell('add', { n: i + 1 })
+  }
+  await c.until(() => c.hosts('s-0').length === 1, 'spawned')
+  const onB = [...Array(30).keys()].filter((i) => c.hosts(`s-${i}`)[0] === 'b')
+  t.ok(onB.length > 0, `b hosts some agents (${onB.length})`)
+  const left: string[] = []
+  a.on('member-left', (m) => left.push(m.id))
+  await c.nodes.get('b')!.stop()
+  c.nodes.delete('b')
+  await c.until(() => left.includes('b'), 'member-left on a')
+  for (const i of onB) {
+    t.equal(c.hosts(`s-${i}`).length, 1, `s-${i} runs again`)
+    const r = await a.ref(CounterAgent, `s-${i}`).ask('get', {}, { timeout: 5000 })
+    t.equal(r.total, i + 1, `s-${i} kept its state`)
+    t.same(r.input, { i }, 'and its input')
+  }
+  t.notOk(a.members().some((m) => m.id === 'b' && m.status === 'dead'), 'left, not declared dead')
+})
+
+t.test('crash: lost agents restart where placement now puts them (by restart policy), and unacknowledged reliable messages follow them', async (t) => {
+  const c = new MemoryCluster(4)
+  t.teardown(() => c.close())
+  await c.add('a')
+  await c.add('b', ['a'])
+  await c.add('c', ['a'])
+  await c.until(() => c.converged(), 'membership')
+  const a = c.nodes.get('a')!
+  for (let i = 0; i < 40; i++) await a.spawn(LoggerAgent, { id: `k-${i}` })
+  for (let i = 0; i < 40; i++) await a.spawn(EphemeralAgent, { id: `e-${i}` })
+  const victims = [...Array(40).keys()].filter((i) => c.hosts(`k-${i}`, 'logger')[0] === 'c')
+  const ephemeralOnC = [...Array(40).keys()].filter((i) => c.hosts(`e-${i}`, 'ephemeral')[0] === 'c')
+  t.ok(victims.length > 0 && ephemeralOnC.length > 0, 'c hosts some of each')
+  const downs: string[] = []
+  a.on('member-down', (m) => downs.push(m.id))
+  let seq = 0
+  for (; seq < 50; seq++) for (const i of victims) a.ref(LoggerAgent, `k-${i}`).tell('log', { seq })
+  c.crash('c')
+  for (; seq < 100; seq++) for (const i of victims) a.ref(LoggerAgent, `k-${i}`).tell('log', { seq })
+  await c.until(() => downs.includes('c'), 'member-down c')
+  await c.until(() => victims.every((i) => c.hosts(`k-${i}`, 'logger').length === 1), 'restarted')
+  for (const i of victims) {
+    const seqs = await c.nodes.get('b')!.ref(LoggerAgent, `k-${i}`).ask('seqs', {}, { timeout: 5000 })
+    t.ok(seqs.length > 0 && seqs.at(-1) === 99, `k-${i} restarted on ${c.hosts(`k-${i}`, 'logger')[0]} and got the messages after the crash`)
+    // Across the old home (before the crash) and the new one: every seq handled exactly once.
+    const counts = new Map<number, number>()
+    for (const h of handled) {
+      const [id, n] = h.split(':')
+      if (id === `k-${i}`) counts.set(Number(n), (counts.get(Number(n)) ?? 0) + 1)
+    }
+    t.same([...counts.keys()].sort((x, y) => x - y), [...Array(100).keys()], `k-${i}: no message lost`)
+    t.ok([...counts.values()].every((n) => n === 1), `k-${i}: none handled twice`)
+  }
+  for (const i of ephemeralOnC) {
+    await t.rejects(a.ref(Counter, `e-${i}`).ask('get', {}, { timeout: 5000 }).catch((e) => Promise.reject(e)), 'restart: never stays lost')
+  }
+})
+
+t.test('a node with the wrong secret, or of another cluster, never becomes a member', async (t) => {
+  const c = new MemoryCluster(5)
+  t.teardown(() => c.close())
+  await c.add('a')
+  await c.add('b', ['a'])
+  await c.until(() => c.converged(), 'membership')
+  const bad = await c.add('x', ['a', 'b'], {}, { secret: 'wrong' })
+  const other = await c.add('y', ['a'], {}, { cluster: 'other' })
+  await settle(1500)
+  t.same(c.view('a'), ['a', 'b'])
+  t.same(c.view('b'), ['a', 'b'])
+  t.same(c.view('x'), ['x'], 'the impostor learned nobody')
+  t.same(c.view('y'), ['y'])
+  t.ok(bad && other)
 })

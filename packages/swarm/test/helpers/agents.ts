@@ -36,3 +36,24 @@ export class EphemeralAgent extends Agent<typeof Ephemeral> implements Handlers<
   }
 }
 
+
+/** Every (agent, seq) handled by any node of this process, for exactly-once checks. */
+export const handled: string[] = []
+
+export const Logger = protocol('logger', {
+  log: message(z.object({ seq: z.number() }), { guarantee: ['reliable', 'fifo'] }),
+  seqs: message(z.object({}), { reply: z.array(z.number()) }),
+})
+
+/** Records each seq in its state (moves with it) and in the process-wide `handled` list. */
+export class LoggerAgent extends Agent<typeof Logger> implements Handlers<typeof Logger> {
+  static protocol = Logger
+  seen: number[] = []
+  log({ seq }: Payload<typeof Logger, 'log'>) {
+    this.seen.push(seq)
+    handled.push(`${this.id}:${seq}`)
+  }
+  seqs() {
+    return this.seen
+  }
+}
