@@ -78,13 +78,19 @@ export interface MemoryNetwork {
   connector(node: string, init?: MemoryConnectorInit): ConnectorFactory
   /** Faults between `a` and `b`, both directions (`undefined` clears them back to the default). */
   setLinkFaults(a: string, b: string, faults: LinkFaults | undefined): void
-  /** Faults for every link without its own. */
+  /** Faults on every link of `node` that has none of its own (the sender's node counts first). */
+  setNodeFaults(node: string, faults: LinkFaults | undefined): void
+  /** Faults for every link without its own or its nodes'. */
   setDefaultFaults(faults: LinkFaults | undefined): void
   /** Cuts `sideA` from `sideB` until `heal()`. */
   partition(sideA: readonly string[], sideB: readonly string[], options?: PartitionOptions): void
   /** Removes every cut. */
   heal(): void
-  /** The node stops: peers see its links close (1006), its listener is gone, nothing it queued arrives. */
+  /**
+   * The node stops: peers see its links close (1006, after one latency), its listener is gone,
+   * nothing it queued or had on the wire arrives, its `clockFor` timers are cancelled, its own
+   * handlers hear nothing, its pending dials never settle and its connectors stay dead.
+   */
   crash(node: string): void
   /** A crashed node may listen and dial again (through connectors made after the restart). */
   restart(node: string): void
@@ -156,6 +162,9 @@ export function createMemoryNetwork(init: MemoryNetworkInit): MemoryNetwork {
   if (!(bandwidth > 0)) throw new RangeError('bandwidth must be > 0')
   let defaultFaults = init.faults === undefined ? undefined : validateFaults(init.faults)
   const linkFaults = new Map<string, LinkFaults>()
+  const nodeFaults = new Map<string, LinkFaults>()
+  const faultsOf = (from: string, to: string): LinkFaults | undefined =>
+    linkFaults.get(pairKey(from, to)) ?? nodeFaults.get(from) ?? nodeFaults.get(to) ?? defaultFaults
   const nodes = new Map<string, Node>()
   let cuts: Cut[] = []
   const trace: TraceEvent[] = []
@@ -209,7 +218,7 @@ export function createMemoryNetwork(init: MemoryNetworkInit): MemoryNetwork {
     },
     transmitTime: (bytes) => (bandwidth === Number.POSITIVE_INFINITY ? 0 : bytes / bandwidth),
     route(from, frame) {
-      const plan = planDelivery(linkFaults.get(pairKey(from.node, from.peer.node)) ?? defaultFaults, random)
+      const plan = planDelivery(faultsOf(from.node, from.peer.node), random)
       if (plan.length === 0) frameEvent('dropped', from, frame, 'fault')
       plan.forEach((delivery, i) => {
         let arrival = scheduler.now + latency + delivery.delay
@@ -379,6 +388,10 @@ export function createMemoryNetwork(init: MemoryNetworkInit): MemoryNetwork {
     setLinkFaults(a, b, faults) {
       if (faults === undefined) linkFaults.delete(pairKey(a, b))
       else linkFaults.set(pairKey(a, b), validateFaults(faults))
+    },
+    setNodeFaults(name, faults) {
+      if (faults === undefined) nodeFaults.delete(name)
+      else nodeFaults.set(name, validateFaults(faults))
     },
     setDefaultFaults(faults) {
       defaultFaults = faults === undefined ? undefined : validateFaults(faults)

@@ -207,6 +207,27 @@ t.test('listening twice on one node is AddressInUse', async (t) => {
   await t.rejects(net.connector('b')({ clock: net.clock }).listen({ host: '', port: 0 }, () => recorder()), AddressInUse)
 })
 
+t.test('fault precedence: link, then node, then default', async (t) => {
+  const net = createMemoryNetwork({ seed: 12, faults: { drop: 1 } })
+  const ab = await wire(net, 'a', 'b')
+  const cd = await wire(net, 'c', 'd')
+  const ef = await wire(net, 'e', 'f')
+  net.setNodeFaults('c', {})
+  net.setLinkFaults('a', 'b', {})
+  for (const w of [ab, cd, ef]) {
+    w.ab.send(pattern(1, 8))
+    w.ba.send(pattern(2, 8))
+  }
+  await net.runUntilIdle()
+  t.equal(ab.a.frames.length + ab.b.frames.length, 2, 'the link setting wins over the default')
+  t.equal(cd.a.frames.length + cd.b.frames.length, 2, 'a node setting covers both directions of its links')
+  t.equal(ef.a.frames.length + ef.b.frames.length, 0, 'the default drops everything else')
+  net.setLinkFaults('a', 'b', undefined)
+  ab.ab.send(pattern(3, 8))
+  await net.runUntilIdle()
+  t.equal(ab.b.frames.length, 1, 'cleared: back to the default')
+})
+
 t.test('bad fault settings are refused', async (t) => {
   const net = createMemoryNetwork({ seed: 1 })
   t.throws(() => net.setLinkFaults('a', 'b', { drop: 1.5 }), RangeError)
