@@ -15,10 +15,21 @@ class Lane {
   timer: NodeJS.Timeout | undefined = undefined
 }
 
+/**
+ * Timers are unref'd while nothing waits on them, and ref'd while some item is unsettled, so a
+ * pending ask keeps the process alive until its timeout, and settled ones do not.
+ */
 export class Deadlines {
   #lanes = new Map<number, Lane>()
+  #live = 0
+
+  /** An item added here settled (before or at expiry). */
+  done(): void {
+    if (--this.#live === 0) for (const lane of this.#lanes.values()) lane.timer?.unref()
+  }
 
   add(item: Expirable, timeout: number): void {
+    if (++this.#live === 1) for (const l of this.#lanes.values()) l.timer?.ref()
     let lane = this.#lanes.get(timeout)
     if (lane === undefined) {
       lane = new Lane()
@@ -33,8 +44,8 @@ export class Deadlines {
     const first = lane.items[lane.head]
     if (first === undefined) return
     const wait = Math.max(0, first.deadline - performance.now())
-    // unref: a pending ask alone does not keep the process alive (a socket awaiting it does).
-    lane.timer = setTimeout(() => this.#fire(lane, timeout), Math.ceil(wait) + 1).unref()
+    lane.timer = setTimeout(() => this.#fire(lane, timeout), Math.ceil(wait) + 1)
+    if (this.#live === 0) lane.timer.unref()
   }
 
   #fire(lane: Lane, timeout: number): void {
@@ -58,6 +69,7 @@ export class Deadlines {
   clear(): void {
     for (const lane of this.#lanes.values()) if (lane.timer !== undefined) clearTimeout(lane.timer)
     this.#lanes.clear()
+    this.#live = 0
   }
 }
 

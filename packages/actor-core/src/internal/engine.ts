@@ -138,7 +138,6 @@ export class Engine implements Runtime {
   readonly #correlationPrefix = nanoid(12)
   #stopping = false
   readonly #drain = (): void => this.#drainReady()
-  readonly #forget = (id: string): void => { this.#pending.delete(id) }
 
   constructor(options: EngineOptions = {}) {
     this.name = options.name
@@ -295,6 +294,12 @@ export class Engine implements Runtime {
     return (cell.trace ??= newTrace())
   }
 
+  /** Called by a PendingAsk when it settles: forget its correlation id, release its deadline. */
+  settled(ask: PendingAsk): void {
+    if (ask.correlationId !== undefined) this.#pending.delete(ask.correlationId)
+    if (ask.deadline !== 0) this.#deadlines.done()
+  }
+
   // ---- sending ----------------------------------------------------------------------------
 
   tell(ref: RefImpl, type: string, payload: unknown): void {
@@ -302,7 +307,7 @@ export class Engine implements Runtime {
   }
 
   ask(ref: RefImpl, type: string, payload: unknown, options: AskOptions | undefined): Promise<unknown> {
-    const pending = new PendingAsk(this.#forget, ref.address, type)
+    const pending = new PendingAsk(this, ref.address, type)
     try {
       this.#send(ref, type, payload, pending)
     } catch (error) {

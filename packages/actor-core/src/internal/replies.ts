@@ -22,7 +22,7 @@ export class PendingAsk implements ReplyHandle, Expirable {
   #reject!: (error: unknown) => void
 
   constructor(
-    readonly forget: (correlationId: string) => void,
+    readonly owner: { settled(ask: PendingAsk): void },
     readonly to: AgentAddress,
     readonly type: string,
   ) {
@@ -56,7 +56,7 @@ export class PendingAsk implements ReplyHandle, Expirable {
   #finish(): boolean {
     if (this.settled) return false
     this.settled = true
-    if (this.correlationId !== undefined) this.forget(this.correlationId)
+    if (this.correlationId !== undefined || this.deadline !== 0) this.owner.settled(this)
     if (this.signal !== undefined) this.signal.removeEventListener('abort', this.onAbort!)
     return true
   }
