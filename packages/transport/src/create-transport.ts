@@ -370,11 +370,13 @@ class TransportNode implements Transport {
   metrics(): Readonly<Record<string, number>> {
     let heldBack = 0
     let delayed = 0
+    let lanesOpen = 0
+    for (const session of this.#sessions.values()) for (const lane of session.lanes) if (lane.link?.phase === 'open') lanesOpen++
     for (const g of this.#causal.values()) {
       heldBack += g.heldBack
       delayed += g.delayed
     }
-    return { ...this.#counters, peers: this.#sessions.size, links: this.#conns.size, causalHeldBack: heldBack, causalDelayed: delayed }
+    return { ...this.#counters, peers: this.#sessions.size, links: this.#conns.size, lanesOpen, causalHeldBack: heldBack, causalDelayed: delayed }
   }
 
   // ---------------------------------------------------------------- links and handshake

@@ -35,7 +35,7 @@ function setup(t: Tap.Test, seed: number) {
   /** Connect and wait until every lane has its link, before any fault is switched on. */
   const connect = async (a: Node, b: Node, lanes = 2): Promise<void> => {
     await a.t.connect(b.t.address)
-    await waitFor(() => a.t.metrics().links! >= lanes && b.t.metrics().links! >= lanes, 'all lanes up')
+    await waitFor(() => a.t.metrics().lanesOpen! >= lanes && b.t.metrics().lanesOpen! >= lanes, 'all lanes up')
   }
   const faults = (a: Node, b: Node, f: LinkFaults | undefined) => w.net.setLinkFaults(a.t.address, b.t.address, f)
   return { w, trace, start, connect, faults }

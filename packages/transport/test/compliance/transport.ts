@@ -7,12 +7,10 @@ import {
   type InboundMessage,
   type Transport,
   type TransportEvents,
-  type LinkHandlers,
-  type Link,
 } from '../../src/index.js'
-import { encodeFrame, decodeFrame, FrameType } from '../../src/frame.js'
-import { freshNonce, helloFrame, parseWelcome, verifyWelcome, type Hello } from '../../src/handshake.js'
-import { PROTOCOL_VERSION } from '../../src/frame.js'
+import { FrameType } from '../../src/frame.js'
+import { parseWelcome } from '../../src/handshake.js'
+import { rawDial, handshake } from '../helpers/raw.js'
 import type { World, NodeInit } from '../helpers/worlds.js'
 import { waitFor, range } from '../helpers/wait.js'
 
@@ -34,21 +32,6 @@ async function start(w: World, init: NodeInit): Promise<Node> {
 }
 
 const payloads = (n: Node, key?: string): unknown[] => n.got.filter((m) => key === undefined || m.key === key).map((m) => m.payload)
-
-/** A raw link that records frames it receives, for speaking the protocol by hand. */
-async function rawDial(w: World, name: string, address: string): Promise<{ link: Link; frames: unknown[][]; closed: () => boolean }> {
-  const frames: unknown[][] = []
-  let closed = false
-  const handlers: LinkHandlers = {
-    frame: (d) => frames.push(decodeFrame(d, 1 << 24)),
-    drain() {},
-    close() {
-      closed = true
-    },
-  }
-  const link = await w.rawConnector(name).dial(address, handlers)
-  return { link, frames, closed: () => closed }
-}
 
 /**
  * The behaviour every Transport implementation must have. `makeWorld` gives a fresh place to
@@ -152,16 +135,9 @@ export function transportCompliance(t: Test, makeWorld: () => World): void {
     const b = await start(w, { nodeId: 'b', handshakeTimeout: 1e12 })
     // An honest dialer that knows the secret: record its HELLO and PROOF.
     const identity = { cluster: 'test', nodeId: 'm', incarnation: 7, address: 'm:1', secret: 'sesame' }
-    const nonce = freshNonce()
-    const ref = { channel: 'control', lane: 0 }
-    const helloBytes = encodeFrame(helloFrame(identity, ref, nonce))
     const honest = await rawDial(w, 'm', b.t.address)
-    honest.link.send(helloBytes)
-    await waitFor(() => honest.frames.length >= 1, 'welcome')
-    const sent: Hello = { ...identity, version: PROTOCOL_VERSION, ...ref, nonce }
-    const { frame: proof } = verifyWelcome(identity, sent, parseWelcome(honest.frames[0]!))
-    const proofBytes = encodeFrame(proof)
-    honest.link.send(proofBytes)
+    await handshake(honest, identity)
+    const [helloBytes, proofBytes] = honest.sent as [Uint8Array, Uint8Array]
     await waitFor(() => b.t.peers().length === 1, 'honest handshake accepted')
     honest.link.close()
     // The attacker replays both frames on a new link.

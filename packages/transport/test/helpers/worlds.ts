@@ -1,4 +1,4 @@
-import { createMemoryNetwork, createMemoryTransport, createUwsTransport, systemClock, type Connector, type MemoryNetwork, type Transport } from '../../src/index.js'
+import { createMemoryNetwork, createMemoryTransport, createUwsTransport, systemClock, type Connector, type MemoryNetwork, type MemoryNetworkInit, type Transport } from '../../src/index.js'
 import { uwsConnector } from '../../src/uws-connector.js'
 import type { MemoryTransportInit } from '../../src/memory-transport.js'
 
@@ -15,9 +15,8 @@ export interface World {
 
 const defaults = { cluster: 'test', secret: 'sesame' }
 
-export function memoryWorld(seed = 1, configure?: (net: MemoryNetwork) => void): World & { net: MemoryNetwork } {
-  const net = createMemoryNetwork({ seed })
-  configure?.(net)
+export function memoryWorld(seed = 1, init: Omit<MemoryNetworkInit, 'seed'> = {}): World & { net: MemoryNetwork } {
+  const net = createMemoryNetwork({ ...init, seed })
   net.autoRun()
   const nodes: Transport[] = []
   return {

@@ -1,0 +1,92 @@
+import t from 'tap'
+import {
+  AuthenticationFailed,
+  FrameTooLarge,
+  HandshakeRequired,
+  MalformedFrame,
+  UnknownChannel,
+  type InboundMessage,
+  type TransportError,
+} from '../src/index.js'
+import { encodeFrame, FrameType, Flag } from '../src/frame.js'
+import { freshNonce, helloFrame } from '../src/handshake.js'
+import { memoryWorld, uwsWorld, type World } from './helpers/worlds.js'
+import { handshake, rawDial } from './helpers/raw.js'
+import { range, waitFor } from './helpers/wait.js'
+
+/**
+ * Bad input, each case: a typed error (event + counter), the offending link handled (closed
+ * before authentication, frame dropped after), and a well-behaved peer streaming reliable
+ * messages to the same node at the same time loses nothing.
+ */
+const identity = { cluster: 'test', nodeId: 'mallory', incarnation: 3, address: 'mallory:1', secret: 'sesame' }
+
+for (const [name, makeWorld] of [
+  ['memory', () => memoryWorld(21)],
+  ['uws', () => uwsWorld()],
+] as const) {
+  t.test(`bad input (${name})`, async (t) => {
+    const w: World = makeWorld()
+    t.teardown(() => w.close())
+    // No timeouts in the way: virtual time runs ahead of these real-time steps.
+    const b = w.node({ nodeId: 'b', maxFrameSize: 4096, handshakeTimeout: 1e12, heartbeatInterval: 1e11 })
+    const c = w.node({ nodeId: 'c', heartbeatInterval: 1e11 })
+    const errors: TransportError[] = []
+    b.on('error', (e) => errors.push(e.error))
+    const got: InboundMessage[] = []
+    b.onMessage((m) => got.push(m))
+    await b.start()
+    await c.start()
+    await c.connect(b.address)
+    let sent = 0
+    const stream = (n: number) => {
+      for (const _ of range(n)) c.send('b', sent++)
+    }
+    const fromC = () => got.filter((m) => m.from.nodeId === 'c').map((m) => m.payload)
+    stream(100)
+
+    const expectRejected = async (what: string, Class: new (...args: never[]) => TransportError, send: (raw: Awaited<ReturnType<typeof rawDial>>) => void, closes = true) => {
+      const before = b.metrics()
+      const raw = await rawDial(w, 'mallory', b.address)
+      send(raw)
+      await waitFor(() => errors.some((e) => e instanceof Class) && (!closes || raw.closed()), `${what} rejected`)
+      t.ok(errors.some((e) => e instanceof Class), `${what}: ${Class.name}`)
+      t.ok(b.metrics().rejectedFrames! > before.rejectedFrames! || b.metrics().handshakeFailures! > before.handshakeFailures!, `${what}: counted`)
+      if (closes) t.ok(raw.closed(), `${what}: link closed`)
+      errors.length = 0
+      stream(100)
+      return raw
+    }
+
+    await expectRejected('oversized frame', FrameTooLarge, (raw) => raw.link.send(new Uint8Array(5000)))
+    await expectRejected('malformed CBOR', MalformedFrame, (raw) => raw.link.send(new Uint8Array([0x9f, 0xff, 0xff, 0x5c, 0x01])))
+    await expectRejected('not a frame', MalformedFrame, (raw) => raw.link.send(encodeFrame(['hello'])))
+    await expectRejected('data before the handshake', HandshakeRequired, (raw) =>
+      raw.link.send(encodeFrame([FrameType.data, 0, Flag.reliable, 1, null, 'sneaky'])),
+    )
+    await expectRejected('unknown channel', UnknownChannel, (raw) =>
+      raw.link.send(encodeFrame(helloFrame(identity, { channel: 'nope', lane: 0 }, freshNonce()))),
+    )
+    await expectRejected('wrong proof', AuthenticationFailed, (raw) => {
+      raw.link.send(encodeFrame(helloFrame(identity, { channel: 'control', lane: 0 }, freshNonce())))
+      raw.link.send(encodeFrame([FrameType.proof, new Uint8Array(32)]))
+    })
+    t.notOk(got.some((m) => m.payload === 'sneaky'), 'nothing from an unauthenticated link was delivered')
+
+    // An authenticated peer's bad frames are dropped, counted, and its link keeps working.
+    const raw = await rawDial(w, 'mallory', b.address)
+    await handshake(raw, identity)
+    await waitFor(() => b.peers().some((p) => p.nodeId === 'mallory'), 'mallory authenticated')
+    await expectRejected('malformed CBOR after the handshake', MalformedFrame, () => raw.link.send(new Uint8Array([0xff, 0xfe])), false)
+    await expectRejected('oversized frame after the handshake', FrameTooLarge, () => raw.link.send(new Uint8Array(5000)), false)
+    await expectRejected('bad message tuple', MalformedFrame, () => raw.link.send(encodeFrame([FrameType.data, 0, 'x', 'y'])), false)
+    await expectRejected('ack for a message never sent', MalformedFrame, () => raw.link.send(encodeFrame([FrameType.data, 99])), false)
+    await expectRejected('replayed handshake frame on an open link', MalformedFrame, () => raw.link.send(raw.sent[0]!), false)
+    raw.link.send(encodeFrame([FrameType.data, 0, Flag.reliable, 1, null, 'fine']))
+    await waitFor(() => got.some((m) => m.payload === 'fine'), 'a good frame after bad ones is delivered')
+    t.notOk(raw.closed(), 'the authenticated link stayed open')
+
+    await waitFor(() => fromC().length === sent, 'c: everything delivered')
+    t.same(fromC(), range(sent), 'the well-behaved peer lost nothing, got nothing twice, kept its order')
+  })
+}
