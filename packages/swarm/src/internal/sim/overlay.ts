@@ -1,7 +1,7 @@
 import type { NodeId } from './machine.js'
 import { deriveSeed, prng } from './prng.js'
 import { Simulator, type SimOptions } from './simulator.js'
-import { OverlayStack, type StackEvent, type StackMsg, type StackOptions } from './stack.js'
+import { OverlayStack, type StackEvent, type StackMsg, type StackOptions, type StackRequest } from './stack.js'
 
 /** Scenarios of a HyParView + Plumtree overlay on the simulator: what the tests and `sim.*` benchmarks run. */
 export interface OverlaySim {
@@ -26,9 +26,29 @@ export const nodeName = (i: number): NodeId => `n${i}`
  * round (a single seed, as a fresh cluster has).
  */
 export function coldStart(options: OverlayOptions): OverlaySim {
+  const o = emptyOverlay(options)
+  const start = prng(deriveSeed(options.seed, 'start'))
+  o.ids.forEach((id, i) => {
+    const at = i === 0 ? 0 : 1 + start.int(o.round - 1)
+    o.sim.at(at, () => addNode(o, options, id, i === 0 ? {} : { contact: 'n0' }))
+  })
+  return o
+}
+
+/**
+ * All nodes at once, each told of every other by `peer-up` (as a converged membership would): the
+ * start for the static topologies (full mesh, client-server).
+ */
+export function knownStart(options: OverlayOptions): OverlaySim {
+  const o = emptyOverlay(options)
+  for (const id of o.ids) addNode(o, options, id, {})
+  for (const id of o.ids) for (const peer of o.ids) if (peer !== id) o.sim.input(id, { type: 'peer-up', peer })
+  return o
+}
+
+function emptyOverlay(options: OverlayOptions): OverlaySim {
   const sim = new Simulator<StackMsg, StackEvent>({ ...options.net, seed: options.seed })
   const ids = Array.from({ length: options.nodes }, (_, i) => nodeName(i))
-  const round = options.hyparview?.interval ?? 1000
   const delivered = new Map<NodeId, string[]>()
   sim.onEmit = (node, ev) => {
     if (ev.type !== 'deliver') return
@@ -36,23 +56,20 @@ export function coldStart(options: OverlayOptions): OverlaySim {
     list.push(ev.id)
     delivered.set(node, list)
   }
-  const start = prng(deriveSeed(options.seed, 'start'))
-  ids.forEach((id, i) => {
-    const at = i === 0 ? 0 : 1 + start.int(round - 1)
-    sim.at(at, () => {
-      sim.add(id, (ctx) => {
-        const proc = new OverlayStack(ctx, i === 0 ? {} : { contact: 'n0' }, options)
-        return { proc, effects: proc.initialEffects }
-      })
-    })
+  return { sim, ids, delivered, round: options.hyparview?.interval ?? 1000 }
+}
+
+function addNode(o: OverlaySim, options: OverlayOptions, id: NodeId, init: { contact?: NodeId }): void {
+  o.sim.add(id, (ctx) => {
+    const proc = new OverlayStack(ctx, init, options)
+    return { proc, effects: proc.initialEffects }
   })
-  return { sim, ids, delivered, round }
 }
 
 /** The live nodes' active views. */
 export function activeViews(o: OverlaySim): Map<NodeId, readonly NodeId[]> {
   const views = new Map<NodeId, readonly NodeId[]>()
-  for (const id of o.sim.aliveIds()) views.set(id, (o.sim.process(id) as OverlayStack).hv.state.active)
+  for (const id of o.sim.aliveIds()) views.set(id, (o.sim.process(id) as OverlayStack).neighbors())
   return views
 }
 
@@ -154,7 +171,7 @@ export function broadcastOnce(o: OverlaySim, origin: NodeId, settle = 3000): Bro
     if (msg.m.t === 'gossip') payloads++
   }
   const before = new Map([...o.delivered].map(([k, v]) => [k, v.length]))
-  o.sim.input(origin, { type: 'app', req: { layer: 'pt', req: { type: 'broadcast', payload: 'x' } } })
+  o.sim.input(origin, { type: 'app', req: { layer: 'pt', req: { type: 'broadcast', payload: 'x' } } satisfies StackRequest })
   o.sim.runFor(settle)
   o.sim.onSend = prev
   const alive = o.sim.aliveIds()
