@@ -1,0 +1,118 @@
+import t from 'tap'
+import { ProcessCluster } from './helpers/processes.js'
+
+// Real node processes on 127.0.0.1 (uws transport), each running test/fixtures/node.mjs against
+// the built dist/. Every test kills its processes in teardown.
+
+t.test('4 processes: 1,000 agents spawned from one node spread over all; tell and ask across nodes', async (t) => {
+  const c = new ProcessCluster()
+  t.teardown(() => c.closeAll())
+  const a = await c.start('a', [])
+  const others = await Promise.all(['b', 'c', 'd'].map((id) => c.start(id, [a.address])))
+  await c.until(() => c.converged(['a', 'b', 'c', 'd']), 'membership of 4')
+  await a.call('spawn', { type: 'counter', prefix: 'w-', count: 1000 })
+  const hosted = await Promise.all([a, ...others].map((n) => n.call<number>('hosted')))
+  t.equal(hosted.reduce((x, y) => x + y, 0), 1000, `every agent runs once (${hosted.join(' / ')})`)
+  for (const h of hosted) t.ok(h > 150, `each node hosts a fair share (${h})`)
+  const [b, cc, d] = others as [typeof a, typeof a, typeof a]
+  await b.call('add', { prefix: 'w-', count: 1000, n: 2 })
+  await cc.call('add', { prefix: 'w-', count: 1000, n: 3 })
+  // Tells from two senders are not ordered with d's asks: wait (bounded) until all have landed.
+  let replies: { total: number; node: string }[] = []
+  await c.until(async () => {
+    replies = await d.call<{ total: number; node: string }[]>('get', { prefix: 'w-', count: 1000 })
+    return replies.every((r) => r.total >= 5)
+  }, 'tells from b and c everywhere')
+  t.ok(replies.every((r) => r.total === 5), 'tells from b and c each reached every agent once, asked from d')
+  const where = await d.call<(string | null)[]>('find', { prefix: 'w-', count: 1000 })
+  t.ok(replies.every((r, i) => r.node === where[i]), "d's directory knows where each agent runs")
+  t.equal(await b.call('askMissing'), 'AgentNotFound', 'an ask to an agent that exists nowhere rejects with AgentNotFound')
+})
+
+t.test('kill -9 in the middle of a reliable stream: every message handled exactly once, by the old home before or the new home after', async (t) => {
+  const c = new ProcessCluster()
+  t.teardown(() => c.closeAll())
+  const a = await c.start('a', [])
+  const b = await c.start('b', [a.address])
+  const v = await c.start('v', [a.address])
+  await c.until(() => c.converged(['a', 'b', 'v']), 'membership of 3')
+  const N = 60
+  await a.call('spawn', { type: 'log', prefix: 'l-', count: N })
+  await c.until(async () => (await v.call<number>('hosted')) > 5, 'v hosts agents')
+  const SEQS = 400
+  const stream = a.call('stream', { prefix: 'l-', count: N, from: 0, to: SEQS, perTurn: 2 })
+  await c.until(() => c.nodes.get('v')!.handled().length > 300, 'v handling the stream')
+  v.kill9()
+  await stream
+  await c.until(() => a.events.some((e) => e.event === 'member-down' && e.id === 'v'), 'v declared down')
+  const expected = N * SEQS
+  const count = () => ['a', 'b', 'v'].reduce((n, id) => n + c.nodes.get(id)!.handled().length, 0)
+  await c.until(() => count() >= expected, `all ${expected} handled`, 45_000).catch(() => {})
+  const seen = new Map<string, number>()
+  for (const id of ['a', 'b', 'v']) for (const line of c.nodes.get(id)!.handled()) seen.set(line, (seen.get(line) ?? 0) + 1)
+  const missing: string[] = []
+  for (let i = 0; i < N; i++) for (let s = 0; s < SEQS; s++) if (!seen.has(`l-${i} ${s}`)) missing.push(`l-${i} ${s}`)
+  const twice = [...seen].filter(([, n]) => n > 1).map(([k]) => k)
+  t.same(missing.slice(0, 10), [], `no message lost (${missing.length} missing of ${expected})`)
+  t.same(twice.slice(0, 10), [], `none handled twice (${twice.length})`)
+  t.ok(c.nodes.get('v')!.handled().length < expected / 3 + 1000, 'v handled only its share before dying')
+})
+
+t.test('a 4th node joins during a stream: rebalancing loses nothing and keeps order', async (t) => {
+  const c = new ProcessCluster()
+  t.teardown(() => c.closeAll())
+  const a = await c.start('a', [])
+  await c.start('b', [a.address])
+  await c.start('c', [a.address])
+  await c.until(() => c.converged(['a', 'b', 'c']), 'membership of 3')
+  const N = 90
+  await a.call('spawn', { type: 'log', prefix: 'j-', count: N })
+  const first = a.call('stream', { prefix: 'j-', count: N, from: 0, to: 150, perTurn: 1 })
+  const d = await c.start('d', [a.address])
+  await first
+  await c.until(() => c.converged(['a', 'b', 'c', 'd']), 'membership of 4')
+  await a.call('stream', { prefix: 'j-', count: N, from: 150, to: 200 })
+  await c.until(async () => (await d.call<number>('hosted')) > 0, 'agents moved to d')
+  const seqs = await c.nodes.get('b')!.call<number[][]>('seqs', { prefix: 'j-', count: N })
+  const want = [...Array(200).keys()]
+  const bad = seqs.map((s, i) => [i, s] as const).filter(([, s]) => s.join(',') !== want.join(','))
+  t.equal(bad.length, 0, `every agent has all 200 messages, in order, once (${bad.length} do not)`)
+  const onD = await d.call<number>('hosted')
+  t.ok(onD > N / 8, `d took a share (${onD})`)
+})
+
+t.test('graceful stop moves the agents, state included', async (t) => {
+  const c = new ProcessCluster()
+  t.teardown(() => c.closeAll())
+  const a = await c.start('a', [])
+  const b = await c.start('b', [a.address])
+  const cc = await c.start('c', [a.address])
+  await c.until(() => c.converged(['a', 'b', 'c']), 'membership of 3')
+  await a.call('spawn', { type: 'counter', prefix: 'g-', count: 200 })
+  await a.call('add', { prefix: 'g-', count: 200, n: 7 })
+  const before = await cc.call<{ total: number; node: string }[]>('get', { prefix: 'g-', count: 200 })
+  const onB = before.filter((r) => r.node === 'b').length
+  t.ok(onB > 20, `b hosts agents (${onB})`)
+  await b.call('stop')
+  await c.until(() => b.exited, 'b exits')
+  const after = await cc.call<{ total: number; node: string }[]>('get', { prefix: 'g-', count: 200 })
+  t.ok(after.every((r) => r.node !== 'b'), 'nothing left on b')
+  t.ok(after.every((r) => r.total === 7), 'every agent kept its state')
+  t.ok(a.events.some((e) => e.event === 'member-left' && e.id === 'b'), 'a saw member-left')
+  t.notOk(a.events.some((e) => e.event === 'member-down' && e.id === 'b'), 'not member-down')
+})
+
+t.test('wrong secret or another cluster never becomes a member', async (t) => {
+  const c = new ProcessCluster()
+  t.teardown(() => c.closeAll())
+  const a = await c.start('a', [])
+  await c.start('b', [a.address])
+  await c.until(() => c.converged(['a', 'b']), 'membership of 2')
+  const x = await c.start('x', [a.address], { secret: 'not-the-secret' })
+  const y = await c.start('y', [a.address], { cluster: 'elsewhere' })
+  await new Promise((r) => setTimeout(r, 2500))
+  t.same((await a.call<string[]>('members')).sort(), ['a', 'b'])
+  t.same(await x.call('members'), ['x'])
+  t.same(await y.call('members'), ['y'])
+  t.notOk(a.events.some((e) => e.id === 'x' || e.id === 'y'), 'no event about the impostors')
+})
