@@ -92,7 +92,7 @@ export interface MemoryNetwork {
    * handlers hear nothing, its pending dials never settle and its connectors stay dead.
    */
   crash(node: string): void
-  /** A crashed node may listen and dial again (through connectors made after the restart). */
+  /** A new life for a crashed node: connectors and `clockFor` clocks made from now on work; older ones stay dead. */
   restart(node: string): void
   /** Runs one event; resolves `false` when there was none. */
   step(): Promise<boolean>
@@ -111,10 +111,14 @@ export interface MemoryNetwork {
   onTrace(listener: (event: TraceEvent) => void): () => void
 }
 
-interface Node extends Owner {
+/** One life of a node, from start or restart to crash: what its clocks, connectors and links belong to. */
+interface Life extends Owner {
+  alive: boolean
+}
+
+interface Node {
   readonly name: string
-  incarnation: number
-  crashed: boolean
+  life: Life
   listener: { readonly accept: (link: Link) => LinkHandlers; readonly limits: LinkLimits; readonly links: Set<MemoryLink> } | undefined
   readonly links: Set<MemoryLink>
 }
@@ -125,7 +129,7 @@ interface Cut {
   readonly mode: 'drop' | 'disconnect'
 }
 
-const GLOBAL: Owner = { incarnation: 0 }
+const GLOBAL: Owner = { alive: true }
 /** Handlers of an accepted link until `accept` returns its own. */
 const UNSET: LinkHandlers = { frame() {}, drain() {}, close() {} }
 
@@ -188,7 +192,7 @@ export function createMemoryNetwork(init: MemoryNetworkInit): MemoryNetwork {
   function nodeOf(name: string): Node {
     let node = nodes.get(name)
     if (node === undefined) {
-      node = { name, incarnation: 0, crashed: false, listener: undefined, links: new Set() }
+      node = { name, life: { alive: true }, listener: undefined, links: new Set() }
       nodes.set(name, node)
     }
     return node
@@ -281,13 +285,13 @@ export function createMemoryNetwork(init: MemoryNetworkInit): MemoryNetwork {
 
   function makeConnector(name: string, limits: LinkLimits): Connector {
     const node = nodeOf(name)
-    const incarnation = node.incarnation
+    const life = node.life
     const mine = new Set<MemoryLink>()
     let closed = false
     let listening = false
 
     const assertAlive = (what: string): void => {
-      if (node.incarnation !== incarnation) throw new NotStarted(`cannot ${what}: node ${name} crashed`)
+      if (!life.alive) throw new NotStarted(`cannot ${what}: node ${name} crashed`)
       if (closed) throw new NotStarted(`cannot ${what}: connector closed`)
     }
 
@@ -302,8 +306,8 @@ export function createMemoryNetwork(init: MemoryNetworkInit): MemoryNetwork {
       const listener = target.listener
       if (listener === undefined) throw new Error('unreachable: connect without a listener')
       const id = nextLinkId++
-      const dialer = adopt(new MemoryLink(id, name, node, target.name, handlers, limits, wire), node, mine)
-      const accepted = adopt(new MemoryLink(id, target.name, target, name, UNSET, listener.limits, wire), target, listener.links)
+      const dialer = adopt(new MemoryLink(id, name, life, target.name, handlers, limits, wire), node, mine)
+      const accepted = adopt(new MemoryLink(id, target.name, target.life, name, UNSET, listener.limits, wire), target, listener.links)
       dialer.peer = accepted
       accepted.peer = dialer
       record({ at: scheduler.now, kind: 'accept', from: name, to: target.name, link: id })
@@ -340,7 +344,7 @@ export function createMemoryNetwork(init: MemoryNetworkInit): MemoryNetwork {
           }
           const unreachable = (why: string, after: number): void => {
             record({ at: scheduler.now, kind: 'unreachable', from: name, to: address, reason: why })
-            scheduler.schedule(after, () => finish(() => reject(new PeerUnreachable(`cannot reach ${address}: ${why}`, { address }))), node)
+            scheduler.schedule(after, () => finish(() => reject(new PeerUnreachable(`cannot reach ${address}: ${why}`, { address }))), life)
           }
           record({ at: scheduler.now, kind: 'dial', from: name, to: address })
           // The connection request travels one latency; the answer travels back one more.
@@ -361,11 +365,11 @@ export function createMemoryNetwork(init: MemoryNetworkInit): MemoryNetwork {
                     if (settled) link.close(CloseCode.goingAway, 'dial aborted')
                     else finish(() => resolve(link))
                   },
-                  node,
+                  life,
                 )
               }
             },
-            node,
+            life,
           )
         })
       },
@@ -380,7 +384,7 @@ export function createMemoryNetwork(init: MemoryNetworkInit): MemoryNetwork {
 
   return {
     clock: makeClock(GLOBAL),
-    clockFor: (name) => makeClock(nodeOf(name)),
+    clockFor: (name) => makeClock(nodeOf(name).life),
     connector: (name, connectorInit = {}) => {
       const limits = linkLimits(connectorInit)
       return () => makeConnector(name, limits)
@@ -413,9 +417,8 @@ export function createMemoryNetwork(init: MemoryNetworkInit): MemoryNetwork {
     },
     crash(name) {
       const node = nodeOf(name)
-      if (node.crashed) return
-      node.crashed = true
-      node.incarnation++
+      if (!node.life.alive) return
+      node.life.alive = false
       node.listener = undefined
       record({ at: scheduler.now, kind: 'crash', from: name })
       for (const link of [...node.links]) {
@@ -427,7 +430,8 @@ export function createMemoryNetwork(init: MemoryNetworkInit): MemoryNetwork {
     },
     restart(name) {
       const node = nodeOf(name)
-      node.crashed = false
+      if (node.life.alive) return
+      node.life = { alive: true }
       record({ at: scheduler.now, kind: 'restart', from: name })
     },
     step: () => runner.step(),

@@ -201,6 +201,24 @@ t.test('a connector made before a crash stays dead after restart', async (t) => 
   await t.rejects(before.dial('a', recorder()), NotStarted)
 })
 
+t.test('a crashed node runs nothing: clocks and connectors from before or during the crash stay dead', async (t) => {
+  const net = createMemoryNetwork({ seed: 6 })
+  const fired: string[] = []
+  const before = net.clockFor('b')
+  net.crash('b')
+  const during = net.clockFor('b')
+  before.setTimeout(() => fired.push('before'), 1)
+  during.setTimeout(() => fired.push('during'), 1)
+  during.defer(() => fired.push('during-defer'))
+  await t.rejects(net.connector('b')({ clock: during }).listen({ host: '', port: 0 }, () => recorder()), NotStarted)
+  net.restart('b')
+  const after = net.clockFor('b')
+  after.setTimeout(() => fired.push('after'), 1)
+  during.setTimeout(() => fired.push('during-late'), 1)
+  await net.runUntilIdle()
+  t.same(fired, ['after'])
+})
+
 t.test('listening twice on one node is AddressInUse', async (t) => {
   const net = createMemoryNetwork({ seed: 1 })
   await net.connector('b')({ clock: net.clock }).listen({ host: '', port: 0 }, () => recorder())

@@ -3,8 +3,8 @@
  * a step; nothing here touches real time. `owner` lets a crash cancel everything a node scheduled.
  */
 export interface Owner {
-  /** Bumped when the owner crashes: its older events are skipped. */
-  readonly incarnation: number
+  /** `false` once the owner (one life of a node) has crashed: its events are skipped. */
+  readonly alive: boolean
 }
 
 export interface ScheduledEvent {
@@ -12,7 +12,6 @@ export interface ScheduledEvent {
   readonly seq: number
   readonly fn: () => void
   readonly owner: Owner | undefined
-  readonly incarnation: number
   cancelled: boolean
 }
 
@@ -34,7 +33,7 @@ export class Scheduler {
 
   schedule(delay: number, fn: () => void, owner?: Owner): ScheduledEvent {
     const at = this.now + (delay > 0 ? delay : 0)
-    const event: ScheduledEvent = { at, seq: this.seq++, fn, owner, incarnation: owner?.incarnation ?? 0, cancelled: false }
+    const event: ScheduledEvent = { at, seq: this.seq++, fn, owner, cancelled: false }
     this.push(event)
     this.onSchedule()
     return event
@@ -45,7 +44,7 @@ export class Scheduler {
     for (;;) {
       const event = this.pop()
       if (event === undefined) return false
-      if (event.cancelled || (event.owner !== undefined && event.owner.incarnation !== event.incarnation)) continue
+      if (event.cancelled || event.owner?.alive === false) continue
       this.now = event.at
       event.fn()
       return true
