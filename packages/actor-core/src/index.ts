@@ -22,3 +22,5 @@ export type { RestartPolicy, SupervisionStrategy, Backoff, SupervisionOptions, S
 export { DeadLetters } from './dead-letters.js'
 export type { DeadLetter, DeadLetterReason } from './dead-letters.js'
 export type { InspectionEvent, InspectionObserver, StopReason } from './inspection.js'
+export { MachineAgent, fromMachine, agentRef } from './machine-agent.js'
+export type { MachineAgentOptions, Outgoing } from './machine-agent.js'
