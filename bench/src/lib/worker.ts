@@ -15,6 +15,7 @@
  * }
  */
 import { fork, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import type { ChildMessage, ParentMessage } from './protocol.js'
@@ -112,6 +113,16 @@ function exitedPromise(child: ChildProcess): Promise<number | string | null> {
 }
 
 /**
+ * The built script for `path`: itself when it exists, else its counterpart under `dist/` when the
+ * caller runs from `src/` (tap runs the TypeScript sources; workers always run built, so build first).
+ */
+export function builtScript(path: string): string {
+  if (existsSync(path)) return path
+  const dist = path.replace(/\/src\/(?!.*\/src\/)/, '/dist/')
+  return existsSync(dist) ? dist : path
+}
+
+/**
  * Forks `script` (a built `.js` file, usually `new URL('../workers/x.js', import.meta.url)`) with
  * `args` as its argv, waits for its `serveWorker(…, ready)` and returns its handle.
  */
@@ -120,7 +131,7 @@ export async function startWorker<Ready = unknown>(
   args: readonly string[] = [],
   opts: WorkerOptions = {},
 ): Promise<WorkerHandle<Ready>> {
-  const path = script instanceof URL ? fileURLToPath(script) : script
+  const path = builtScript(script instanceof URL ? fileURLToPath(script) : script)
   const child = fork(path, [...args], {
     execArgv: [...(opts.execArgv ?? [])],
     env: { ...process.env, ...opts.env },
@@ -220,6 +231,7 @@ export async function runWorker<T = unknown, Ready = unknown>(
     return { ready: w.ready, value, cpu }
   } finally {
     w.kill()
+    await w.exited
   }
 }
 
