@@ -49,3 +49,15 @@ export {
   type Directory,
   type DirectoryEntry,
 } from './directory.js'
+export type { Machine, Step, Effect, Input, Ctx, NodeId } from './internal/sim/machine.js'
+export { Runner } from './internal/sim/machine.js'
+export { prng, deriveSeed, type Prng } from './internal/sim/prng.js'
+export { Simulator, type SimOptions, type SimProcess, type SimStats } from './internal/sim/simulator.js'
+export * as simulations from './internal/sim/overlay.js'
+export { hyParView, HYPARVIEW_TICK, HYPARVIEW_NEIGHBOR, type HyParViewOptions, type HyParViewMsg, type HyParViewEvent, type HyParViewRequest, type HyParViewState, type HyParViewInit } from './hyparview.js'
+export { plumtree, PLUMTREE_FLUSH, PLUMTREE_GC, type PlumtreeOptions, type PlumtreeMsg, type PlumtreeEvent, type PlumtreeRequest, type PlumtreeState, type MessageId } from './plumtree.js'
+export { causalBroadcast, happenedBefore, type CausalOptions, type CausalMsg, type CausalEvent, type CausalRequest, type CausalState, type VectorClock } from './causal-broadcast.js'
+export * as crdtMap from './crdt-map.js'
+export { crdtMapMachine, type CrdtMapState, type CrdtMapMsg, type CrdtMapRequest, type CrdtReplica, type CrdtMapOptions, type Change as CrdtChange, type Semantics as CrdtSemantics } from './crdt-map.js'
+export { atomicLog, NoQuorum, refusal, ATOMIC_ELECTION, ATOMIC_TICK, type AtomicLogOptions, type AtomicLogInit, type AtomicLogMsg, type AtomicLogEvent, type AtomicLogRequest, type AtomicLogState, type LogEntry, type Role } from './atomic-log.js'
+export { fullMesh, clientServer, hyparview, chooseTopology, hyparviewSizes, neighborsOf, TOPOLOGY_THRESHOLDS, type Topology, type TopologyFactory, type TopologyKind, type TopologyComponents, type ClientServerOptions, type NeighborEvent, type OverlayState } from './topology.js'
