@@ -21,7 +21,8 @@ import { startWorker, type WorkerHandle } from './worker.js'
 import { sinkRate, type FrameShape, type SendRound, type SinkResult } from '../workers/raw-common.js'
 
 /** CPU of both processes over one measurement, percent of one core. */
-export interface RawCpu {
+// A type alias, not an interface, so that it is assignable to `Record<string, number>`.
+export type RawCpu = {
   readonly 'uWS server': number
   readonly 'ws client': number
 }
