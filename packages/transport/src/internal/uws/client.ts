@@ -23,6 +23,15 @@ export class ClientLink implements Link {
   private readonly socket: Socket
   /** Settles when the socket is really gone (after a local `close` too), for `Connector.close`. */
   readonly ended: Promise<void>
+  /** Sends of this tick are held in the socket's cork until the next `process.nextTick`. */
+  private autoCorked = false
+  private readonly uncork = (): void => {
+    this.autoCorked = false
+    this.socket.uncork()
+  }
+  private readonly onFlushed = (): void => {
+    this.state.maybeDrain(this.ws.bufferedAmount)
+  }
 
   constructor(
     private readonly ws: WebSocket,
@@ -70,15 +79,6 @@ export class ClientLink implements Link {
     // write's callback runs once everything queued before it is flushed, which covers the rest.
     if (!this.socket.writableNeedDrain) this.socket.write(EMPTY, this.onFlushed)
     return false
-  }
-
-  private autoCorked = false
-  private readonly uncork = (): void => {
-    this.autoCorked = false
-    this.socket.uncork()
-  }
-  private readonly onFlushed = (): void => {
-    this.state.maybeDrain(this.ws.bufferedAmount)
   }
 
   bufferedAmount(): number {
