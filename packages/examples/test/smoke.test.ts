@@ -1,3 +1,0 @@
-import t from 'tap'
-import { placeholder } from '../src/index.js'
-t.equal(placeholder, 'examples')
