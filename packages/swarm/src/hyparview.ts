@@ -28,6 +28,15 @@ export interface HyParViewOptions {
   readonly interval?: number
   /** How long to wait for a NEIGHBOR reply before trying another passive node, ms. Default 500. */
   readonly neighborTimeout?: number
+  /**
+   * Period of the attempt to rejoin through an active neighbour that was lost (a JOIN to one of
+   * them), so that the two sides of a healed partition link up again; 0 turns it off. Default 5000.
+   */
+  readonly rejoinInterval?: number
+  /** How long a lost neighbour is kept for rejoin attempts, ms. Default 120 000. */
+  readonly lostTtl?: number
+  /** Lost neighbours remembered at most. Default 8. */
+  readonly lostSize?: number
 }
 
 export type HyParViewMsg =
@@ -61,6 +70,8 @@ export interface HyParViewState {
   /** The nodes this node sent in its last SHUFFLE: the first to drop when the reply arrives. */
   readonly shuffled: readonly NodeId[]
   readonly contact: NodeId | null
+  /** Active neighbours lost to a failure, and when: rejoin candidates after a partition heals. */
+  readonly lost: readonly { readonly peer: NodeId; readonly at: number }[]
 }
 
 export interface HyParViewInit {
@@ -74,6 +85,7 @@ type Eff = Effect<HyParViewMsg, HyParViewEvent>
 /** Timer names this machine sets. */
 export const HYPARVIEW_TICK = 'hv:tick'
 export const HYPARVIEW_NEIGHBOR = 'hv:neighbor'
+export const HYPARVIEW_REJOIN = 'hv:rejoin'
 
 interface Draft {
   active: NodeId[]
@@ -81,6 +93,7 @@ interface Draft {
   pending: NodeId | null
   shuffled: readonly NodeId[]
   contact: NodeId | null
+  lost: HyParViewState['lost']
 }
 
 /**
@@ -100,6 +113,9 @@ export function hyParView(options: HyParViewOptions = {}): Machine<HyParViewStat
     shufflePassive: options.shufflePassive ?? 4,
     interval: options.interval ?? 1000,
     neighborTimeout: options.neighborTimeout ?? 500,
+    rejoinInterval: options.rejoinInterval ?? 5000,
+    lostTtl: options.lostTtl ?? 120_000,
+    lostSize: options.lostSize ?? 8,
   }
 
   const addPassive = (d: Draft, ctx: Ctx, node: NodeId, dropFirst: readonly NodeId[] = []): void => {
@@ -128,6 +144,7 @@ export function hyParView(options: HyParViewOptions = {}): Machine<HyParViewStat
       addPassive(d, ctx, victim)
     }
     d.passive = d.passive.filter((p) => p !== peer)
+    if (d.lost.some((l) => l.peer === peer)) d.lost = d.lost.filter((l) => l.peer !== peer)
     if (d.pending === peer) {
       d.pending = null
       fx.push({ type: 'cancel-timer', name: HYPARVIEW_NEIGHBOR })
@@ -172,6 +189,19 @@ export function hyParView(options: HyParViewOptions = {}): Machine<HyParViewStat
     ]
     d.shuffled = nodes
     fx.push({ type: 'send', to: target, msg: { t: 'shuffle', origin: ctx.self, nodes, ttl: o.arwl } })
+  }
+
+  /**
+   * A partition empties both sides' views of each other, and HyParView alone never links two
+   * converged components again. So a node retries, now and then, a JOIN through a neighbour it lost
+   * to a failure: dead ones just fail again; across a healed partition the JOIN succeeds and its
+   * random walks splice the two overlays together.
+   */
+  const rejoin = (d: Draft, ctx: Ctx, fx: Eff[]): void => {
+    fx.push({ type: 'set-timer', name: HYPARVIEW_REJOIN, after: o.rejoinInterval })
+    d.lost = d.lost.filter((l) => ctx.now - l.at < o.lostTtl && !d.active.includes(l.peer))
+    const target = ctx.rng.pick(d.lost)
+    if (target !== undefined) fx.push({ type: 'send', to: target.peer, msg: { t: 'join' } })
   }
 
   const receive = (d: Draft, ctx: Ctx, from: NodeId, msg: HyParViewMsg, fx: Eff[]): void => {
@@ -247,8 +277,9 @@ export function hyParView(options: HyParViewOptions = {}): Machine<HyParViewStat
   return {
     init(ctx, init): Step<HyParViewState, HyParViewMsg, HyParViewEvent> {
       const fx: Eff[] = [{ type: 'set-timer', name: HYPARVIEW_TICK, after: ctx.rng.int(o.interval) + 1 }]
+      if (o.rejoinInterval > 0) fx.push({ type: 'set-timer', name: HYPARVIEW_REJOIN, after: ctx.rng.int(o.rejoinInterval) + 1 })
       if (init.contact !== undefined && init.contact !== ctx.self) fx.push({ type: 'send', to: init.contact, msg: { t: 'join' } })
-      return { state: { active: [], passive: [], pending: null, shuffled: [], contact: init.contact ?? null }, effects: fx }
+      return { state: { active: [], passive: [], pending: null, shuffled: [], contact: init.contact ?? null, lost: [] }, effects: fx }
     },
 
     step(state, input, ctx) {
@@ -261,9 +292,10 @@ export function hyParView(options: HyParViewOptions = {}): Machine<HyParViewStat
         case 'timer':
           if (input.name === HYPARVIEW_TICK) tick(d, ctx, fx)
           else if (input.name === HYPARVIEW_NEIGHBOR) abandonPending(d, ctx, fx, true)
+          else if (input.name === HYPARVIEW_REJOIN) rejoin(d, ctx, fx)
           break
         case 'peer-down':
-          removeActive(d, input.peer, fx)
+          if (removeActive(d, input.peer, fx)) d.lost = [...d.lost.filter((l) => l.peer !== input.peer), { peer: input.peer, at: ctx.now }].slice(-o.lostSize)
           d.passive = d.passive.filter((p) => p !== input.peer)
           if (d.pending === input.peer) abandonPending(d, ctx, fx, true)
           else promote(d, ctx, fx)

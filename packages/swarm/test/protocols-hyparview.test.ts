@@ -1,15 +1,15 @@
 import t from 'tap'
-import { hyParView, HYPARVIEW_NEIGHBOR, HYPARVIEW_TICK, type HyParViewState } from '../src/hyparview.js'
+import { hyParView, HYPARVIEW_NEIGHBOR, HYPARVIEW_REJOIN, HYPARVIEW_TICK, type HyParViewState } from '../src/hyparview.js'
 import { coldStart, crashFraction, health, roundsToConverge } from '../src/internal/sim/overlay.js'
 import { ctxOf, emits, sends, timers } from './protocols-helpers.js'
 
 const hv = hyParView({ activeSize: 3, passiveSize: 4, arwl: 4, prwl: 2 })
-const state = (s: Partial<HyParViewState>): HyParViewState => ({ active: [], passive: [], pending: null, shuffled: [], contact: null, ...s })
+const state = (s: Partial<HyParViewState>): HyParViewState => ({ active: [], passive: [], pending: null, shuffled: [], contact: null, lost: [], ...s })
 
 t.test('init joins through the contact and starts the tick', async (t) => {
   const { state: s, effects } = hv.init(ctxOf('x'), { contact: 'seed' })
   t.same(sends(effects), [{ to: 'seed', msg: { t: 'join' } }])
-  t.same(timers(effects), [HYPARVIEW_TICK])
+  t.same(timers(effects), [HYPARVIEW_TICK, HYPARVIEW_REJOIN])
   t.same(s.active, [])
 })
 
@@ -102,6 +102,39 @@ t.test('1,000 nodes: the overlay converges after a cold start, and stays connect
   t.ok(h.symmetric, 'symmetric after repair')
   t.equal(h.stale, 0, 'no active view keeps a crashed node')
   t.ok(h.minDegree >= 3 && h.full / h.nodes >= 0.97, `views refilled from the passive views: min ${h.minDegree}, full ${h.full}`)
+})
+
+t.test('a lost neighbour is retried by JOIN; a reconnection forgets it', async (t) => {
+  const down = hv.step(state({ active: ['a', 'b'] }), { type: 'peer-down', peer: 'a' }, ctxOf('x', 100))
+  t.same(down.state.lost, [{ peer: 'a', at: 100 }])
+  const retry = hv.step(down.state, { type: 'timer', name: HYPARVIEW_REJOIN }, ctxOf('x', 5000))
+  t.same(sends(retry.effects), [{ to: 'a', msg: { t: 'join' } }])
+  const back = hv.step(retry.state, { type: 'recv', from: 'a', msg: { t: 'connect' } }, ctxOf('x', 5100))
+  t.same(back.state.lost, [])
+  const expired = hv.step(down.state, { type: 'timer', name: HYPARVIEW_REJOIN }, ctxOf('x', 500_000))
+  t.same(sends(expired.effects), [], 'forgotten after lostTtl')
+})
+
+const split = (rejoinInterval: number) => {
+  const o = coldStart({ nodes: 300, seed: 21, hyparview: { rejoinInterval } })
+  roundsToConverge(o)
+  const half = new Set(o.ids.filter((_, i) => i % 2 === 0))
+  o.sim.partition([[...half], o.ids.filter((id) => !half.has(id))])
+  o.sim.runFor(10 * o.round)
+  const during = health(o)
+  o.sim.heal()
+  o.sim.runFor(30 * o.round)
+  return { during, after: health(o) }
+}
+
+t.test('a partition splits the overlay; after the heal it is one connected overlay again', async (t) => {
+  const { during, after } = split(5000)
+  t.notOk(during.connected, 'two components while partitioned')
+  t.equal(during.stale, 0)
+  t.ok(after.connected, 'connected after the heal')
+  t.ok(after.symmetric)
+  const without = split(0)
+  t.notOk(without.after.connected, 'without rejoin attempts the two sides stay apart')
 })
 
 t.test('same seed, same history', async (t) => {
