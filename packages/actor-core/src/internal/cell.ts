@@ -82,6 +82,9 @@ export class Cell {
 /** A Ref. `from` is the agent that sends through it; `cached` the local cell last resolved. */
 export class RefImpl implements Ref {
   cached: Cell | undefined
+  /** The last message type sent through this ref to `cached`, and its definition (protocol dictionaries are slow to read). */
+  lastType = ''
+  lastDef: MessageDef | undefined = undefined
 
   constructor(
     readonly rt: Runtime,

@@ -327,11 +327,19 @@ export class Engine implements Runtime {
   /** The hot path: a message to a ref, local (enqueue) or not (router). Throws on bad input. */
   #send(ref: RefImpl, type: string, payload: unknown, reply: PendingAsk | undefined): void {
     let cell = ref.cached
-    if (cell === undefined || cell.state >= STOPPING) ref.cached = cell = this.lookup(ref.address)
+    if (cell === undefined || cell.state >= STOPPING) {
+      ref.cached = cell = this.lookup(ref.address)
+      ref.lastType = ''
+    }
     if (cell === undefined) return this.#sendOut(ref, type, payload, reply)
-    const def = cell.defs[type]
-    if (def === undefined) throw this.#unknownType(cell.address, type)
-    if (this.#validateAlways) payload = this.#check(def, payload, cell.address, type)
+    let def = ref.lastDef
+    if (type !== ref.lastType) {
+      def = cell.defs[type]
+      if (def === undefined) throw this.#unknownType(cell.address, type)
+      ref.lastType = type
+      ref.lastDef = def
+    }
+    if (this.#validateAlways) payload = this.#check(def!, payload, cell.address, type)
     const from = ref.from
     const trace = from !== undefined ? childTrace(this.traceOf(from)) : this.#observers !== undefined ? newTrace() : undefined
     this.#enqueue(cell, type, payload, from, trace, reply, true)
