@@ -61,29 +61,37 @@ async function rate(ms: number, batch: () => void): Promise<{ perSecond: number;
   return { perSecond: (sent / (performance.now() - start)) * 1000, sent }
 }
 
+/** `rate`, then checks that the receiver handled every message it was sent. */
+async function countedRate(ms: number, batch: () => void, handled: () => number | Promise<number>, who: string): Promise<number> {
+  const r = await rate(ms, batch)
+  const n = await handled()
+  if (n !== r.sent) throw new Error(`${who} handled ${n} of ${r.sent}`)
+  return r.perSecond
+}
+
 async function xstateSend(ms: number): Promise<number> {
   const actor = createActor(counterMachine).start()
   const event = { type: 'inc' } as const
-  const r = await rate(ms, () => {
-    for (let i = 0; i < BATCH; i++) actor.send(event)
-  })
-  const handled = actor.getSnapshot().context.n
-  actor.stop()
-  if (handled !== r.sent) throw new Error(`xstate handled ${handled} of ${r.sent}`)
-  return r.perSecond
+  try {
+    return await countedRate(ms, () => {
+      for (let i = 0; i < BATCH; i++) actor.send(event)
+    }, () => actor.getSnapshot().context.n, 'xstate')
+  } finally {
+    actor.stop()
+  }
 }
 
 async function localTell(ms: number): Promise<number> {
   const system = new ActorSystem()
   const ref = system.spawn(CounterAgent)
   const payload = {}
-  const r = await rate(ms, () => {
-    for (let i = 0; i < BATCH; i++) ref.tell('inc', payload)
-  })
-  const handled = await ref.ask('get', {})
-  await system.stop()
-  if (handled !== r.sent) throw new Error(`murmur handled ${handled} of ${r.sent}`)
-  return r.perSecond
+  try {
+    return await countedRate(ms, () => {
+      for (let i = 0; i < BATCH; i++) ref.tell('inc', payload)
+    }, () => ref.ask('get', {}), 'murmur')
+  } finally {
+    await system.stop()
+  }
 }
 
 async function localAsk(ms: number): Promise<number> {
