@@ -2,7 +2,7 @@
  * `@murmur/swarm`: the cluster. Start nodes with {@link Swarm.start}, spawn agents anywhere and
  * address them by id from any node.
  */
-export { Swarm, type SwarmOptions, type SwarmSpawnOptions, type AgentLocation, type MemberInfo, type SwarmEvents, type EngineTimings } from './swarm.js'
+export { Swarm, type AnyAgentClass, type SwarmOptions, type SwarmSpawnOptions, type AgentLocation, type MemberInfo, type SwarmEvents, type EngineTimings } from './swarm.js'
 export { PlacementFailed, SpawnFailed, SwarmStopped, UnknownAgentType } from './errors.js'
 export {
   rendezvous,

@@ -157,6 +157,7 @@ export class SwarmEngine implements Router {
     this.#t.on('peer-up', (peer) => {
       if (this.#live.has(peer.nodeId)) this.#onMembershipChanged()
     })
+    this.#t.on('drained', () => this.#retryParked(undefined))
     this.#every(this.#timings.tick, () => this.#run(this.#fd.handle({ kind: 'tick', now: this.#clock.now() })))
     this.#every(this.#timings.antiEntropy, () => this.#antiEntropy())
     this.#every(this.#timings.seedRetry, () => {
@@ -381,11 +382,17 @@ export class SwarmEngine implements Router {
     }
   }
 
-  #sendAgentTraffic(to: string, w: Wire, address: AgentAddress, guarantee: readonly Guarantee[]): boolean {
+  /**
+   * Send agent traffic, pinned to the agent's lane so a move's handoff and the messages around it
+   * stay in order. `false` when the peer cannot take it now (no session, or over its hard limit);
+   * with `overload: 'throw'`, the transport's `Overloaded` reaches the caller instead.
+   */
+  #sendAgentTraffic(to: string, w: Wire, address: AgentAddress, guarantee: readonly Guarantee[], overload: 'throw' | 'false' = 'false'): boolean {
     try {
       this.#t.send(to, w, { channel: this.#init.channelFor(guarantee), guarantee, key: placementKey(address) })
       return true
-    } catch {
+    } catch (error) {
+      if (overload === 'throw' && (error as { code?: unknown }).code === 'OVERLOADED') throw error
       return false
     }
   }
@@ -483,7 +490,9 @@ export class SwarmEngine implements Router {
 
   #forward(w: Wired, node: string, entry: DirectoryEntry | undefined): void {
     if (w.h >= MAX_HOPS) return this.#notFound(w, 'too many hops')
-    const ok = this.#sendAgentTraffic(node, { k: 'e', e: w.e, o: w.o, h: w.h + 1 }, w.e.to, w.e.guarantee)
+    // A local sender gets `Overloaded` (flow control reaches the user); forwarded traffic waits.
+    const first = w.o === this.self && w.h === 0
+    const ok = this.#sendAgentTraffic(node, { k: 'e', e: w.e, o: w.o, h: w.h + 1 }, w.e.to, w.e.guarantee, first ? 'throw' : 'false')
     if (!ok) return this.#park(directoryKey(w.e.to.type, w.e.to.id), w)
     // The sender routed here on a stale view: correct its directory (once per sender and entry).
     if (entry !== undefined && w.o !== this.self && this.#live.has(w.o)) {

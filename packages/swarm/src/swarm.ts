@@ -7,6 +7,8 @@ import {
   type AgentClass,
   type AnyProtocol,
   type Ref,
+  type Agent,
+  type SupervisionOptions,
 } from '@murmur/actor-core'
 import { createUwsTransport, systemClock, type ChannelConfig, type Clock, type Guarantee, type Transport } from '@murmur/transport'
 import { swim, type FailureDetectorFactory } from './failure-detector.js'
@@ -16,6 +18,16 @@ import { UnknownAgentType } from './errors.js'
 import type { Host } from './internal/host.js'
 
 export type { MemberInfo, SwarmEvents, EngineTimings }
+
+/**
+ * Any agent class, for lists of classes (`agents`). `AgentClass<P>` checks handlers per protocol;
+ * a list mixes protocols, so it only asks for what the swarm reads: the protocol and a constructor.
+ */
+export interface AnyAgentClass {
+  new (): Agent<any, any>
+  readonly protocol: AnyProtocol
+  readonly supervision?: SupervisionOptions
+}
 
 /** Options of {@link Swarm.start}. */
 export interface SwarmOptions {
@@ -32,7 +44,7 @@ export interface SwarmOptions {
   /** This node's id; default a random one. Must be unique in the cluster. */
   readonly nodeId?: string
   /** The agent classes this node can host (every node of a cluster lists the same ones). */
-  readonly agents: readonly AgentClass<any, any>[]
+  readonly agents: readonly AnyAgentClass[]
   /** Default placement; `rendezvous()` unless told. A class's `static placement` overrides it. */
   readonly placement?: PlacementStrategy
   /** Transport channels besides `control` (e.g. `{ default: { parallelism: 2 } }`). */
@@ -93,10 +105,10 @@ export class Swarm {
   readonly nodeId: string
   readonly #engine: SwarmEngine
   readonly #transport: Transport
-  readonly #agents: ReadonlyMap<string, AgentClass<any, any>>
+  readonly #agents: ReadonlyMap<string, AgentClass>
   #stopped: Promise<void> | undefined
 
-  private constructor(system: ActorSystem, engine: SwarmEngine, transport: Transport, agents: ReadonlyMap<string, AgentClass<any, any>>) {
+  private constructor(system: ActorSystem, engine: SwarmEngine, transport: Transport, agents: ReadonlyMap<string, AgentClass>) {
     this.system = system
     this.nodeId = engine.self
     this.#engine = engine
@@ -126,9 +138,10 @@ export class Swarm {
     await transport.start()
     const clock = options.clock ?? systemClock
     const system = new ActorSystem({ ...options.system, name: nodeId })
-    const agents = new Map<string, AgentClass<any, any>>()
+    const agents = new Map<string, AgentClass>()
     const classPlacement = new Map<string, PlacementStrategy>()
-    for (const cls of options.agents) {
+    for (const listed of options.agents) {
+      const cls = listed as AgentClass
       agents.set(cls.protocol.name, cls)
       system.register(cls)
       const p = (cls as { placement?: PlacementStrategy }).placement
@@ -260,7 +273,7 @@ export class Swarm {
 }
 
 /** The swarm's view of an `ActorSystem` (see `internal/host.ts`). */
-function actorSystemHost(system: ActorSystem, agents: ReadonlyMap<string, AgentClass<any, any>>): Host {
+function actorSystemHost(system: ActorSystem, agents: ReadonlyMap<string, AgentClass>): Host {
   const classOf = (type: string) => {
     const cls = agents.get(type)
     if (cls === undefined) throw new UnknownAgentType(`${type} is not among this node's agents`, { type })
