@@ -99,7 +99,7 @@ export interface TransportInit {
   /** Unacked reliable messages go again when no ack made progress for this long. Default 250 ms. */
   readonly retransmitTimeout?: number
   readonly reconnect?: ReconnectOptions
-  /** Messages per data frame, at most. Default 4096. */
+  /** Messages per data frame, at most. Default 2048 (about 150 KiB of 64-byte payloads: under `chunkSize`). */
   readonly maxBatch?: number
   /** Fixed incarnation (tests); random otherwise. */
   readonly incarnation?: number
@@ -176,6 +176,7 @@ class TransportNode implements Transport {
   #handler: (message: InboundMessage) => void = () => {}
   #dirty: Lane[] = []
   #flushScheduled = false
+  #soonScheduled = false
   #tickTimer: TimerHandle | undefined
   #started = false
   #stopped = false
@@ -204,7 +205,7 @@ class TransportNode implements Transport {
     this.#heartbeat = init.heartbeatInterval ?? 1000
     this.#handshakeTimeout = init.handshakeTimeout ?? 5000
     this.#rto = init.retransmitTimeout ?? 250
-    this.#maxBatch = init.maxBatch ?? 4096
+    this.#maxBatch = init.maxBatch ?? 2048
     const configured: Record<string, ChannelConfig> = { [CONTROL]: { parallelism: 1 }, default: {}, ...init.channels }
     for (const [name, config] of Object.entries(configured)) {
       const parallelism = name === CONTROL ? 1 : (config.parallelism ?? 1)
@@ -308,6 +309,10 @@ class TransportNode implements Transport {
     session.queued++
     this.#counters.messagesSent++
     if (!lane.dirty) this.#markDirty(lane)
+    if (!this.#soonScheduled) {
+      this.#soonScheduled = true
+      queueMicrotask(this.#flushSoon)
+    }
     if (buffered + this.#avgMessageBytes > this.#limits.highWaterMark) {
       this.#overHigh(session)
       return false
@@ -676,12 +681,31 @@ class TransportNode implements Transport {
     }
   }
 
+  /**
+   * Messages go out when the code that sent them returns (a microtask): a loop of sends, or all
+   * the replies made while handling one incoming frame, become one frame, and a lone request
+   * waits for nothing. Acks that have no data to ride on wait for the end of the turn (`defer`),
+   * so a burst of incoming frames costs one ack, not one each.
+   */
+  readonly #flushSoon = (): void => {
+    this.#soonScheduled = false
+    this.#flushLanes(false)
+  }
+
   /** Once per turn: every lane that got messages (or owes an ack) writes them as few frames. */
   readonly #flush = (): void => {
     this.#flushScheduled = false
+    this.#flushLanes(true)
+  }
+
+  #flushLanes(acks: boolean): void {
     const lanes = this.#dirty
     this.#dirty = []
     for (const lane of lanes) {
+      if (!acks && lane.queue.length === 0 && lane.out.sent === lane.out.nextSeq - 1 && lane.link?.chunkQueue.length === 0) {
+        this.#dirty.push(lane)
+        continue
+      }
       lane.dirty = false
       if (lane.session.ended) continue
       const link = lane.link?.link

@@ -1,0 +1,173 @@
+/**
+ * `@murmur/transport` between two Node processes on 127.0.0.1 (uWebSockets.js server ← `ws`
+ * client, 64-byte payloads), compared with the raw figures of the same run:
+ * - `transport.best-effort`, `transport.reliable`: messages per second counted at the receiver
+ *   while the sender sends as fast as flow control lets it (`baseline: raw.batched`).
+ * - `transport.rtt-p50`, `transport.rtt-p99`: one reliable message in flight, echoed back
+ *   (`baseline: raw.rtt-p50`).
+ *
+ * This file is also its own worker: forked with `MURMUR_TRANSPORT_BENCH_ROLE` set, it becomes the
+ * receiving or the sending node instead of defining the suite.
+ */
+import type { BenchContext, BenchRecord, BenchSuite } from '../record.js'
+import { plan } from '../lib/plan.js'
+import { createCollector } from '../lib/collect.js'
+import { compareWith } from '../lib/baseline.js'
+import { latencies } from '../lib/stats.js'
+import { startWorker, type WorkerHandle } from '../lib/worker.js'
+import { serveWorker } from '../lib/serve.js'
+import { createUwsTransport, type Guarantee, type Transport } from '@murmur/transport'
+
+const ROLE_ENV = 'MURMUR_TRANSPORT_BENCH_ROLE'
+const PAYLOAD = 'm'.repeat(64)
+const config = { cluster: 'bench', secret: 'bench-secret', heartbeatInterval: 2000 }
+
+type Mode = 'best-effort' | 'reliable'
+const GUARANTEES: Record<Mode, readonly Guarantee[]> = { 'best-effort': ['best-effort'], reliable: ['reliable', 'fifo'] }
+
+/** The receiving node: counts what arrives, echoes pings. */
+async function receiver(): Promise<void> {
+  const t = createUwsTransport({ nodeId: 'receiver', ...config })
+  let received = 0
+  t.onMessage((m) => {
+    if (m.channel === 'control') t.send(m.from.nodeId, m.payload, { channel: 'control' })
+    else received++
+  })
+  await t.start()
+  serveWorker(
+    {
+      /** Messages per second arriving during the next `ms`. */
+      window: async ({ ms }: { ms: number }) => {
+        const c0 = received
+        const t0 = performance.now()
+        await new Promise((r) => setTimeout(r, ms))
+        return ((received - c0) * 1000) / (performance.now() - t0)
+      },
+      metrics: () => t.metrics(),
+    },
+    { address: t.address },
+  )
+}
+
+/** The sending node: sends as fast as flow control allows, or pings one at a time. */
+async function sender(address: string): Promise<void> {
+  const t: Transport = createUwsTransport({ nodeId: 'sender', ...config })
+  await t.start()
+  const peer = await t.connect(address)
+  const to = peer.nodeId
+  let onEcho: (() => void) | undefined
+  t.onMessage(() => onEcho?.())
+  const turn = (): Promise<void> => new Promise((r) => setImmediate(r))
+  serveWorker(
+    {
+      blast: async ({ ms, mode }: { ms: number; mode: Mode }) => {
+        const options = { guarantee: GUARANTEES[mode] }
+        const end = performance.now() + ms
+        let sent = 0
+        let waits = 0
+        let waited = 0
+        while (performance.now() < end) {
+          let ok = true
+          for (let i = 0; i < 2000 && ok; i++) {
+            ok = t.send(to, PAYLOAD, options)
+            sent++
+          }
+          if (ok) await turn()
+          else {
+            const w0 = performance.now()
+            await t.ready(to)
+            waits++
+            waited += performance.now() - w0
+          }
+        }
+        await t.ready(to)
+        if (process.env.DEBUG_TB) console.error('blast', mode, { sent, waits, waited })
+        return sent
+      },
+      rtt: async ({ samples }: { samples: number }) => {
+        const out = new Float64Array(samples)
+        for (let i = 0; i < samples; i++) {
+          const t0 = process.hrtime.bigint()
+          await new Promise<void>((resolve) => {
+            onEcho = resolve
+            t.send(to, PAYLOAD, { channel: 'control' })
+          })
+          out[i] = Number(process.hrtime.bigint() - t0) / 1000
+        }
+        onEcho = undefined
+        return Array.from(out)
+      },
+      metrics: () => t.metrics(),
+    },
+    {},
+  )
+}
+
+async function startPair(): Promise<{ recv: WorkerHandle<{ address: string }>; send: WorkerHandle }> {
+  const self = new URL(import.meta.url)
+  const recv = await startWorker<{ address: string }>(self, [], { env: { [ROLE_ENV]: 'receiver' } })
+  try {
+    const send = await startWorker(self, [recv.ready.address], { env: { [ROLE_ENV]: 'sender' } })
+    return { recv, send }
+  } catch (err) {
+    recv.kill()
+    throw err
+  }
+}
+
+async function cpuOf<T>(recv: WorkerHandle, send: WorkerHandle, work: () => Promise<T>): Promise<{ value: T; cpu: Record<string, number> }> {
+  await Promise.all([recv.cpuMark(), send.cpuMark()])
+  const value = await work()
+  const [r, s] = await Promise.all([recv.cpuRead(), send.cpuRead()])
+  return { value, cpu: { receiver: r, sender: s } }
+}
+
+export const suite: BenchSuite = {
+  name: 'transport',
+  names: ['transport.'],
+  async run(ctx: BenchContext): Promise<BenchRecord[]> {
+    const p = plan(ctx)
+    const out = createCollector()
+    const { recv, send } = await startPair()
+    try {
+      for (let round = 0; round < p.warmup + p.rounds; round++) {
+        const keep = round >= p.warmup
+        for (const mode of ['best-effort', 'reliable'] as const) {
+          const name = `transport.${mode}`
+          if (!ctx.wants(name)) continue
+          const m = await cpuOf(recv, send, async () => {
+            const blast = send.call<number>('blast', { ms: p.roundMs + 300, mode })
+            await new Promise((r) => setTimeout(r, 150))
+            const rate = await recv.call<number>('window', { ms: p.roundMs })
+            await blast
+            return rate
+          })
+          if (keep) out.add(name, 'msg/s', m.value, m.cpu)
+          if (process.env.DEBUG_TB) console.error(name, m.value, await send.call('metrics'), await recv.call('metrics'))
+        }
+        if (ctx.wants('transport.rtt-p50') || ctx.wants('transport.rtt-p99')) {
+          const m = await cpuOf(recv, send, () => send.call<number[]>('rtt', { samples: p.rttSamples }))
+          const l = latencies(Float64Array.from(m.value))
+          if (keep) {
+            out.add('transport.rtt-p50', 'µs', l.p50, m.cpu)
+            out.add('transport.rtt-p99', 'µs', l.p99, m.cpu)
+          }
+        }
+      }
+    } finally {
+      recv.kill()
+      send.kill()
+    }
+    const baselines: Record<string, string> = {
+      'transport.best-effort': 'raw.batched',
+      'transport.reliable': 'raw.batched',
+      'transport.rtt-p50': 'raw.rtt-p50',
+      'transport.rtt-p99': 'raw.rtt-p50',
+    }
+    return out.records().map((r) => compareWith(r, ctx.records, baselines[r.name] ?? 'raw.batched'))
+  },
+}
+
+const role = process.env[ROLE_ENV]
+if (role === 'receiver') await receiver()
+else if (role === 'sender') await sender(process.argv[2] ?? '')
