@@ -196,3 +196,15 @@ t.test('a handler payload typed by Payload still compiles under supervision opti
   t.teardown(() => system.stop())
   t.equal(await system.spawn(Typed).ask('x', { v: 21 }), 42)
 })
+
+t.test('all-for-one: an ask in flight on a restarted sibling still settles', async (t) => {
+  const system = new ActorSystem()
+  t.teardown(() => system.stop())
+  const parent = system.spawn(family('all-for-one'))
+  const [a, b] = (await parent.ask('start', {})).map((id) => system.ref(CounterAgent, id))
+  const inFlight = b!.ask('addSlow', { n: 1, ms: 40 }, { timeout: 2000 }) // an async handler, running
+  await new Promise((r) => setTimeout(r, 5))
+  await t.rejects(a!.ask('boom', { why: 'sibling' }), HandlerFailed)
+  t.equal(await inFlight, undefined, 'the running ask was answered when its handler ended, not left to time out')
+  t.equal(await b!.ask('get', {}), 0, 'b was restarted')
+})

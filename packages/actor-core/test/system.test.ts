@@ -319,3 +319,40 @@ t.test('trace context: new at the edge, propagated by agents', async (t) => {
   t.not(a.traceId, b.traceId, 'each edge message starts a trace')
   t.match(a.traceId, /^[0-9a-f]{32}$/)
 })
+
+t.test('sync handlers are run without creating a promise', async (t) => {
+  const system = new ActorSystem()
+  t.teardown(() => system.stop())
+  const a = system.spawn(CounterAgent)
+  const agent = system.agentOf(a) as CounterAgent
+  await a.ask('get', {}) // started
+  const then = Promise.prototype.then
+  let thens = 0
+  Promise.prototype.then = function (this: Promise<unknown>, ...args: Parameters<typeof then>) {
+    thens++
+    return then.apply(this, args)
+  } as typeof then
+  try {
+    for (let i = 0; i < 1000; i++) a.tell('add', { n: 1 })
+    await new Promise<void>((resolve) => setImmediate(resolve)) // not counted: `await` on a native promise
+    t.equal(agent.total, 1000)
+  } finally {
+    Promise.prototype.then = then
+  }
+  t.equal(thens, 0, 'no then() while 1000 sync messages were handled')
+})
+
+t.test('system.stop fails asks still waiting for another node', async (t) => {
+  const system = new ActorSystem({ name: 'n1' })
+  system.useRouter({ route: () => true }) // takes everything, never answers
+  const pending = system.ref(CounterAgent, 'far').ask('get', {}, { timeout: 60_000 })
+  await system.stop()
+  await t.rejects(pending, AgentStopped)
+})
+
+t.test('stop(ref) of an agent that is not here is a no-op', async (t) => {
+  const system = new ActorSystem()
+  t.teardown(() => system.stop())
+  await system.stop(system.ref(CounterAgent, 'nobody'))
+  t.pass('resolved')
+})

@@ -575,16 +575,16 @@ export class Engine implements Runtime {
     this.#busy++
     const gen = cell.gen
     result.then((value) => {
-      if (cell.gen !== gen) return // restarted meanwhile (all-for-one): that run is over
+      if (reply !== undefined) reply.ok(value)
+      if (cell.gen !== gen) return // restarted or stopped meanwhile (all-for-one): that run is over
       this.#busy--
       cell.state = RUNNING
-      if (reply !== undefined) reply.ok(value)
       if (type !== undefined && this.#observers !== undefined) {
         this.#emit({ type: 'handled', agent: cell.address, messageType: type, durationMs: performance.now() - t0 })
       }
       this.#resume(cell)
     }, (error: unknown) => {
-      if (cell.gen !== gen) return
+      if (cell.gen !== gen) return reply?.fail(toMurmur(error))
       this.#busy--
       cell.state = RUNNING
       this.#failed(cell, type, reply, error)
