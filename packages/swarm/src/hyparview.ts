@@ -245,9 +245,14 @@ export function hyParView(options: HyParViewOptions = {}): Machine<HyParViewStat
         break
       }
       case 'neighbor-reply':
-        // An acceptance means the peer already holds us in its active view: take it, even if late.
-        if (msg.accepted) addActive(d, ctx, from, fx)
-        else if (d.pending === from) abandonPending(d, ctx, fx, false)
+        // An acceptance means the peer put us in its active view: take it, even if late. A late one
+        // (the request was settled otherwise meanwhile, maybe by a DISCONNECT we sent after it) is
+        // confirmed by a CONNECT, which reaches the peer after that DISCONNECT and restores symmetry.
+        if (msg.accepted) {
+          const late = d.pending !== from && !d.active.includes(from)
+          addActive(d, ctx, from, fx)
+          if (late) fx.push({ type: 'send', to: from, msg: { t: 'connect' } })
+        } else if (d.pending === from) abandonPending(d, ctx, fx, false)
         break
       case 'disconnect':
         if (removeActive(d, from, fx)) addPassive(d, ctx, from)

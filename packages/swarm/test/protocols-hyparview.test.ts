@@ -1,6 +1,6 @@
 import t from 'tap'
 import { hyParView, HYPARVIEW_NEIGHBOR, HYPARVIEW_REJOIN, HYPARVIEW_TICK, type HyParViewState } from '../src/hyparview.js'
-import { coldStart, crashFraction, health, roundsToConverge } from '../src/internal/sim/overlay.js'
+import { activeViews, coldStart, crashFraction, health, roundsToConverge } from '../src/internal/sim/overlay.js'
 import { ctxOf, emits, sends, timers } from './protocols-helpers.js'
 
 const hv = hyParView({ activeSize: 3, passiveSize: 4, arwl: 4, prwl: 2 })
@@ -102,6 +102,29 @@ t.test('1,000 nodes: the overlay converges after a cold start, and stays connect
   t.ok(h.symmetric, 'symmetric after repair')
   t.equal(h.stale, 0, 'no active view keeps a crashed node')
   t.ok(h.minDegree >= 3 && h.full / h.nodes >= 0.97, `views refilled from the passive views: min ${h.minDegree}, full ${h.full}`)
+})
+
+t.test('a late NEIGHBOR acceptance is confirmed by CONNECT, so that a DISCONNECT sent meanwhile does not leave a one-sided link', async (t) => {
+  const late = hv.step(state({ active: ['a'] }), { type: 'recv', from: 'b', msg: { t: 'neighbor-reply', accepted: true } }, ctxOf('x'))
+  t.same(late.state.active, ['a', 'b'])
+  t.same(sends(late.effects), [{ to: 'b', msg: { t: 'connect' } }])
+  const onTime = hv.step(state({ active: ['a'], pending: 'b' }), { type: 'recv', from: 'b', msg: { t: 'neighbor-reply', accepted: true } }, ctxOf('x'))
+  t.same(sends(onTime.effects), [], 'an awaited acceptance needs no confirmation')
+})
+
+t.test('active views stay symmetric: no one-sided link persists once the overlay is quiet', async (t) => {
+  for (const seed of [7, 11, 12]) {
+    const o = coldStart({ nodes: 1000, seed })
+    const oneSided = (): Set<string> => {
+      const v = activeViews(o)
+      return new Set([...v].flatMap(([id, a]) => a.filter((p) => !(v.get(p) ?? []).includes(id)).map((p) => `${id}>${p}`)))
+    }
+    o.sim.runUntil(11 * o.round)
+    const first = oneSided()
+    o.sim.runUntil(12 * o.round)
+    const persistent = [...oneSided()].filter((l) => first.has(l))
+    t.same(persistent, [], `seed ${seed}: no link one-sided a whole round apart`)
+  }
 })
 
 t.test('a lost neighbour is retried by JOIN; a reconnection forgets it', async (t) => {
