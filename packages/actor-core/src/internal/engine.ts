@@ -18,6 +18,7 @@ import {
   type AgentCtor, type CellOptions, type Runtime, type StopRequest,
 } from './cell.js'
 import { Deadlines } from './deadlines.js'
+import { newId } from './ids.js'
 import { PendingAsk, type ReplyHandle } from './replies.js'
 import { childTrace, newTrace } from './trace.js'
 
@@ -203,7 +204,7 @@ export class Engine implements Runtime {
     if (this.#stopping) throw new SystemStopped('the actor system is stopping')
     this.register(cls)
     const proto = cls.protocol
-    const id = init?.id ?? nanoid()
+    const id = init?.id ?? newId()
     let byId = this.#agents.get(proto.name)
     if (byId === undefined) this.#agents.set(proto.name, (byId = new Map()))
     if (byId.has(id)) throw new DuplicateAgentId(`an agent '${proto.name}/${id}' already runs here`, { type: proto.name, id })
