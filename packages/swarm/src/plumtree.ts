@@ -10,8 +10,8 @@ import type { Ctx, Effect, Input, Machine, NodeId, Step } from './internal/sim/m
  * GRAFTs the announcing link back into the tree, which repairs it after failures.
  *
  * Inputs: `recv` a {@link PlumtreeMsg}; `peer-up` / `peer-down` from the layer below (neighbour
- * events); `timer`; `app` `{ type: 'broadcast', payload, group? }`. Effects: `send`, timers, and
- * `emit` of `{ type: 'deliver', … }` exactly once per message per node (within `retention`).
+ * events); `timer`; `app` {@link PlumtreeRequest}. Effects: `send`, timers, and `emit` of
+ * `{ type: 'deliver', … }` exactly once per message per node (within `retention`).
  */
 export interface PlumtreeOptions {
   /** Wait after the first IHAVE of a missing message before GRAFTing, ms. Default 250. */
@@ -42,7 +42,15 @@ export type PlumtreeMsg =
   | { readonly t: 'graft'; readonly id: MessageId; readonly round: number }
   | { readonly t: 'prune' }
 
-export type PlumtreeRequest = { readonly type: 'broadcast'; readonly payload: unknown; readonly group?: string }
+/**
+ * `broadcast` to all, or to the members of `group`; `join-group` / `leave-group` set which group
+ * messages this node delivers. Every node relays every message, member or not, so a group message
+ * rides the one tree and costs what any broadcast costs.
+ */
+export type PlumtreeRequest =
+  | { readonly type: 'broadcast'; readonly payload: unknown; readonly group?: string }
+  | { readonly type: 'join-group'; readonly group: string }
+  | { readonly type: 'leave-group'; readonly group: string }
 
 export type PlumtreeEvent = {
   readonly type: 'deliver'
@@ -70,6 +78,8 @@ export interface PlumtreeState {
   readonly missing: ReadonlyMap<MessageId, readonly { readonly peer: NodeId; readonly round: number }[]>
   /** IHAVE announcements waiting for the next flush, per lazy peer. */
   readonly queue: ReadonlyMap<NodeId, readonly Announcement[]>
+  /** Groups whose messages this node delivers. */
+  readonly groups: readonly string[]
 }
 
 export type PlumtreeInput = Input<PlumtreeMsg, PlumtreeRequest>
@@ -86,6 +96,7 @@ interface Draft {
   received: Map<MessageId, Stored> | ReadonlyMap<MessageId, Stored>
   missing: Map<MessageId, readonly { readonly peer: NodeId; readonly round: number }[]> | PlumtreeState['missing']
   queue: Map<NodeId, readonly Announcement[]> | PlumtreeState['queue']
+  groups: readonly string[]
 }
 
 // Maps are copied only when a step changes them, so a step that changes little costs little.
@@ -125,7 +136,8 @@ export function plumtree(options: PlumtreeOptions = {}): Machine<PlumtreeState, 
     const received = edit(d.received)
     received.set(msg.id, stored)
     d.received = received
-    fx.push({ type: 'emit', event: msg.group === undefined ? { type: 'deliver', id: msg.id, origin: msg.origin, payload: msg.payload, round: msg.round } : { type: 'deliver', id: msg.id, origin: msg.origin, payload: msg.payload, group: msg.group, round: msg.round } })
+    if (msg.group === undefined) fx.push({ type: 'emit', event: { type: 'deliver', id: msg.id, origin: msg.origin, payload: msg.payload, round: msg.round } })
+    else if (d.groups.includes(msg.group)) fx.push({ type: 'emit', event: { type: 'deliver', id: msg.id, origin: msg.origin, payload: msg.payload, group: msg.group, round: msg.round } })
     if (d.missing.has(msg.id)) {
       const missing = edit(d.missing)
       missing.delete(msg.id)
@@ -221,7 +233,7 @@ export function plumtree(options: PlumtreeOptions = {}): Machine<PlumtreeState, 
   return {
     init(): Step<PlumtreeState, PlumtreeMsg, PlumtreeEvent> {
       return {
-        state: { eager: [], lazy: [], seq: 0, received: new Map(), missing: new Map(), queue: new Map() },
+        state: { eager: [], lazy: [], seq: 0, received: new Map(), missing: new Map(), queue: new Map(), groups: [] },
         effects: [{ type: 'set-timer', name: PLUMTREE_GC, after: o.retention }],
       }
     },
@@ -234,6 +246,15 @@ export function plumtree(options: PlumtreeOptions = {}): Machine<PlumtreeState, 
           receive(d, ctx, input.from, input.msg, fx)
           break
         case 'app': {
+          if (input.req.type === 'join-group') {
+            if (!d.groups.includes(input.req.group)) d.groups = [...d.groups, input.req.group]
+            break
+          }
+          if (input.req.type === 'leave-group') {
+            const group = input.req.group
+            d.groups = d.groups.filter((g) => g !== group)
+            break
+          }
           const id = `${ctx.self}:${d.seq}`
           d.seq++
           const base = { t: 'gossip' as const, id, origin: ctx.self, round: 0, payload: input.req.payload }

@@ -4,7 +4,7 @@ import { broadcastOnce, coldStart, crashFraction, floodCost, health, roundsToCon
 import { ctxOf, emits, sends, timers } from './protocols-helpers.js'
 
 const pt = plumtree()
-const state = (s: Partial<PlumtreeState>): PlumtreeState => ({ eager: [], lazy: [], seq: 0, received: new Map(), missing: new Map(), queue: new Map(), ...s })
+const state = (s: Partial<PlumtreeState>): PlumtreeState => ({ eager: [], lazy: [], seq: 0, received: new Map(), missing: new Map(), queue: new Map(), groups: [], ...s })
 const gossip = (id: string, round = 1) => ({ t: 'gossip' as const, id, origin: 'o', round, payload: id })
 
 t.test('broadcast: delivered locally, payload to eager peers, IHAVE to lazy peers in one batch', async (t) => {
@@ -48,6 +48,31 @@ t.test('IHAVE of a missing message: GRAFT after the timeout; a GRAFT is answered
   const answer = pt.step(holder.state, { type: 'recv', from: 'y', msg: { t: 'graft', id: 'm', round: 2 } }, ctxOf('x'))
   t.same(sends(answer.effects), [{ to: 'y', msg: { ...gossip('m'), round: 2 } }])
   t.same(answer.state.eager, ['y'])
+})
+
+t.test('group broadcast: relayed by all, delivered by the members of the group only', async (t) => {
+  const member = pt.step(state({ eager: ['a'] }), { type: 'app', req: { type: 'join-group', group: 'g' } }, ctxOf('x')).state
+  const outsider = state({ eager: ['a'] })
+  const msg = { ...gossip('m'), group: 'g' }
+  const atMember = pt.step(member, { type: 'recv', from: 'z', msg }, ctxOf('x'))
+  const atOutsider = pt.step(outsider, { type: 'recv', from: 'z', msg }, ctxOf('x'))
+  t.equal(emits(atMember.effects).length, 1)
+  t.same(emits(atOutsider.effects), [])
+  t.same(sends(atOutsider.effects).map((m) => m.to), ['a'], 'the outsider still relays it')
+  const left = pt.step(member, { type: 'app', req: { type: 'leave-group', group: 'g' } }, ctxOf('x')).state
+  t.same(emits(pt.step(left, { type: 'recv', from: 'z', msg }, ctxOf('x')).effects), [])
+
+  const o = coldStart({ nodes: 200, seed: 4 })
+  roundsToConverge(o)
+  const members = o.ids.filter((_, i) => i % 4 === 0)
+  for (const id of members) o.sim.input(id, { type: 'app', req: { layer: 'pt', req: { type: 'join-group', group: 'g' } } })
+  const got = new Set<string>()
+  o.sim.onEmit = (node, ev) => {
+    if (ev.type === 'deliver' && ev.group === 'g') got.add(node)
+  }
+  o.sim.input('n3', { type: 'app', req: { layer: 'pt', req: { type: 'broadcast', payload: 'hello group', group: 'g' } } })
+  o.sim.runFor(3000)
+  t.same([...got].sort(), [...members].sort(), 'exactly the 50 members delivered it')
 })
 
 const stabilised = (nodes: number, seed: number, extra: Partial<OverlayOptions> = {}) => {
