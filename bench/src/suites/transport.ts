@@ -22,6 +22,8 @@ const ROLE_ENV = 'MURMUR_TRANSPORT_BENCH_ROLE'
 const PAYLOAD = 'm'.repeat(64)
 const config = { cluster: 'bench', secret: 'bench-secret', heartbeatInterval: 2000 }
 
+const CONTROL = { channel: 'control' } as const
+
 type Mode = 'best-effort' | 'reliable'
 const GUARANTEES: Record<Mode, readonly Guarantee[]> = { 'best-effort': ['best-effort'], reliable: ['reliable', 'fifo'] }
 
@@ -30,7 +32,7 @@ async function receiver(): Promise<void> {
   const t = createUwsTransport({ nodeId: 'receiver', ...config })
   let received = 0
   t.onMessage((m) => {
-    if (m.channel === 'control') t.send(m.from.nodeId, m.payload, { channel: 'control' })
+    if (m.channel === 'control') t.send(m.from.nodeId, m.payload, CONTROL)
     else received++
   })
   await t.start()
@@ -84,19 +86,24 @@ async function sender(address: string): Promise<void> {
         if (process.env.DEBUG_TB) console.error('blast', mode, { sent, waits, waited })
         return sent
       },
-      rtt: async ({ samples }: { samples: number }) => {
-        const out = new Float64Array(samples)
-        for (let i = 0; i < samples; i++) {
-          const t0 = process.hrtime.bigint()
-          await new Promise<void>((resolve) => {
-            onEcho = resolve
-            t.send(to, PAYLOAD, { channel: 'control' })
-          })
-          out[i] = Number(process.hrtime.bigint() - t0) / 1000
-        }
-        onEcho = undefined
-        return Array.from(out)
-      },
+      // Callback style, like the raw client: no promise per sample in the measured path.
+      rtt: ({ samples }: { samples: number }) =>
+        new Promise<number[]>((resolve) => {
+          const out = new Float64Array(samples)
+          let i = 0
+          let t0 = process.hrtime.bigint()
+          onEcho = () => {
+            out[i++] = Number(process.hrtime.bigint() - t0) / 1000
+            if (i === samples) {
+              onEcho = undefined
+              resolve(Array.from(out))
+              return
+            }
+            t0 = process.hrtime.bigint()
+            t.send(to, PAYLOAD, CONTROL)
+          }
+          t.send(to, PAYLOAD, CONTROL)
+        }),
       metrics: () => t.metrics(),
     },
     {},

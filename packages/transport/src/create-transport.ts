@@ -708,8 +708,9 @@ class TransportNode implements Transport {
       }
       lane.dirty = false
       if (lane.session.ended) continue
+      // Corking pays off only when the flush writes several frames.
       const link = lane.link?.link
-      if (link?.cork) link.cork(() => this.#flushLane(lane))
+      if (link?.cork && lane.queue.length + (lane.out.nextSeq - 1 - lane.out.sent) * 5 > this.#maxBatch * 5) link.cork(() => this.#flushLane(lane))
       else this.#flushLane(lane)
     }
     for (const lane of lanes) if (!lane.session.ended) this.#sampleLinks(lane.session)
