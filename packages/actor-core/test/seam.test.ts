@@ -178,3 +178,16 @@ t.test('hosts, localAgents, register/classOf', async (t) => {
   a.register(CounterAgent)
   t.equal(a.classOf('counter'), CounterAgent)
 })
+
+t.test("validate: 'always' checks payloads before they leave through the router", async (t) => {
+  const system = new ActorSystem({ name: 'n', validate: 'always' })
+  const routed: Envelope[] = []
+  system.useRouter({ route: (e) => { routed.push(e); return true } })
+  t.teardown(() => system.stop())
+  const far = system.ref(CounterAgent, 'far')
+  t.throws(() => far.tell('add', { n: 'x' } as unknown as { n: number }), SchemaViolation)
+  far.tell('add', { n: 1 })
+  t.equal(routed.length, 1, 'only the valid one left')
+  system.register(CounterAgent)
+  t.throws(() => system.refOf({ type: 'counter', id: 'far' }).tell('nope', {}), UnknownMessageType, 'typed by the registered class')
+})
