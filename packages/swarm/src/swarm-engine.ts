@@ -1,4 +1,4 @@
-import { AgentNotFound, type AgentAddress, type Envelope, type Router } from '@murmur/actor-core'
+import { AgentNotFound, DuplicateAgentId, type AgentAddress, type Envelope, type Router } from '@murmur/actor-core'
 import type { Clock, TimerHandle, Transport, InboundMessage, Unacknowledged, Guarantee } from '@murmur/transport'
 import type { FailureDetector } from './failure-detector.js'
 import type { Member, MemberUpdate, MembershipEffect, MembershipEvent } from './membership.js'
@@ -13,7 +13,7 @@ import {
 } from './directory.js'
 import { homeOf, rendezvousPick, placementKey, strategyByName, type PlacementContext, type PlacementStrategy } from './placement.js'
 import { SpawnFailed, PlacementFailed, SwarmStopped } from './errors.js'
-import { CONTROL, isWire, type Moving, type Wire } from './internal/wire.js'
+import { CONTROL, isWire, packEnvelope, unpackEnvelope, type Moving, type Routed, type Wire } from './internal/wire.js'
 import type { Host } from './internal/host.js'
 import { Emitter } from './internal/emitter.js'
 
@@ -83,11 +83,7 @@ interface Parked {
   readonly items: Wired[]
 }
 
-interface Wired {
-  readonly e: Envelope
-  readonly o: string
-  readonly h: number
-}
+type Wired = Routed
 
 interface PendingActivation {
   readonly to: string
@@ -387,7 +383,7 @@ export class SwarmEngine implements Router {
    * stay in order. `false` when the peer cannot take it now (no session, or over its hard limit);
    * with `overload: 'throw'`, the transport's `Overloaded` reaches the caller instead.
    */
-  #sendAgentTraffic(to: string, w: Wire, address: AgentAddress, guarantee: readonly Guarantee[], overload: 'throw' | 'false' = 'false'): boolean {
+  #sendAgentTraffic(to: string, w: Wire | unknown[], address: AgentAddress, guarantee: readonly Guarantee[], overload: 'throw' | 'false' = 'false'): boolean {
     try {
       this.#t.send(to, w, { channel: this.#init.channelFor(guarantee), guarantee, key: placementKey(address) })
       return true
@@ -399,7 +395,13 @@ export class SwarmEngine implements Router {
 
   #onMessage(m: InboundMessage): void {
     const w = m.payload
-    if (!isWire(w) || this.#stopped) return
+    if (this.#stopped) return
+    if (Array.isArray(w)) {
+      const r = unpackEnvelope(w, m.guarantee)
+      if (r !== undefined) this.#dispatch(r)
+      return
+    }
+    if (!isWire(w)) return
     const from = m.from.nodeId
     switch (w.k) {
       case 'm':
@@ -416,9 +418,6 @@ export class SwarmEngine implements Router {
       case 'aer':
         this.#applyEntries(w.e, false)
         for (const chunk of chunks(entriesIn(this.#dir, w.b))) this.#sendControl(from, { k: 'd', e: chunk }, ['reliable'])
-        break
-      case 'e':
-        this.#dispatch({ e: w.e, o: w.o, h: w.h })
         break
       case 'a':
         this.#onActivate(from, w.c, w.a)
@@ -438,9 +437,8 @@ export class SwarmEngine implements Router {
   /** Unacknowledged traffic toward a dead node goes around again, to wherever it lives now. */
   #reroute(list: readonly Unacknowledged[]): void {
     for (const u of list) {
-      const w = u.payload
-      if (!isWire(w)) continue
-      if (w.k === 'e') this.#dispatch({ e: w.e, o: w.o, h: 0 })
+      const r = unpackEnvelope(u.payload, u.guarantee)
+      if (r !== undefined) this.#dispatch({ e: r.e, o: r.o, h: 0 })
     }
   }
 
@@ -458,7 +456,7 @@ export class SwarmEngine implements Router {
     const { e } = w
     if (e.kind === 'reply' || e.kind === 'fail') {
       if (e.replyTo === undefined || e.replyTo === this.self) this.#host.deliver(e)
-      else this.#sendAgentTraffic(e.replyTo, { k: 'e', e, o: w.o, h: w.h }, e.to, e.guarantee)
+      else this.#sendAgentTraffic(e.replyTo, packEnvelope(w), e.to, e.guarantee)
       return
     }
     if (this.#host.hosts(e.to)) {
@@ -492,7 +490,7 @@ export class SwarmEngine implements Router {
     if (w.h >= MAX_HOPS) return this.#notFound(w, 'too many hops')
     // A local sender gets `Overloaded` (flow control reaches the user); forwarded traffic waits.
     const first = w.o === this.self && w.h === 0
-    const ok = this.#sendAgentTraffic(node, { k: 'e', e: w.e, o: w.o, h: w.h + 1 }, w.e.to, w.e.guarantee, first ? 'throw' : 'false')
+    const ok = this.#sendAgentTraffic(node, packEnvelope({ e: w.e, o: w.o, h: w.h + 1 }), w.e.to, w.e.guarantee, first ? 'throw' : 'false')
     if (!ok) return this.#park(directoryKey(w.e.to.type, w.e.to.id), w)
     // The sender routed here on a stale view: correct its directory (once per sender and entry).
     if (entry !== undefined && w.o !== this.self && this.#live.has(w.o)) {
@@ -561,6 +559,9 @@ export class SwarmEngine implements Router {
     const home = s.place(address, this.#context())
     if (home === undefined) throw new PlacementFailed(`no live node qualifies for ${type}/${id} under ${s.name}`, { type, id, placement: s.name })
     const entry = this.#dir.get(directoryKey(type, id))
+    if (entry?.status === 'active' && (this.#live.has(entry.node) || entry.node === this.self)) {
+      throw new DuplicateAgentId(`${type}/${id} already runs on ${entry.node}`, { type, id, node: entry.node })
+    }
     const moving: Moving = { type, id, version: (entry?.version ?? 0) + 1, placement: s.name, input, state: undefined, restored: false, pending: [] }
     if (home === this.self) await this.#activateHere(moving, 'spawn')
     else await this.#activateOn(home, moving)

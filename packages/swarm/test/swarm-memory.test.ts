@@ -152,3 +152,22 @@ t.test('a node with the wrong secret, or of another cluster, never becomes a mem
   t.same(c.view('y'), ['y'])
   t.ok(bad && other)
 })
+
+t.test('spawning an id that already runs somewhere is refused (DuplicateAgentId), and a bad placement is PlacementFailed', async (t) => {
+  const { DuplicateAgentId } = await import('@murmur/actor-core')
+  const { PlacementFailed, capability, local } = await import('../src/index.js')
+  const c = new MemoryCluster(6)
+  t.teardown(() => c.close())
+  await c.add('a')
+  await c.add('b', ['a'])
+  await c.until(() => c.converged(), 'membership')
+  const a = c.nodes.get('a')!
+  const b = c.nodes.get('b')!
+  await a.spawn(CounterAgent, { id: 'only-one', placement: local() })
+  a.ref(CounterAgent, 'only-one').tell('add', { n: 5 })
+  await c.until(() => b.find('only-one')?.node === 'a', 'b learns where it runs')
+  await t.rejects(b.spawn(CounterAgent, { id: 'only-one', placement: local() }), DuplicateAgentId)
+  t.same(c.hosts('only-one'), ['a'], 'still one copy')
+  t.equal((await b.ref(CounterAgent, 'only-one').ask('get', {}, { timeout: 5000 })).total, 5, 'state untouched')
+  await t.rejects(a.spawn(CounterAgent, { id: 'gpu-1', placement: capability('gpu') }), PlacementFailed)
+})

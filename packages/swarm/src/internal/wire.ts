@@ -1,4 +1,4 @@
-import type { Envelope, SerializedError } from '@murmur/actor-core'
+import type { Envelope, Guarantee, SerializedError, TraceContext } from '@murmur/actor-core'
 import type { MembershipMessage } from '../membership.js'
 import type { DirectoryEntry } from '../directory.js'
 
@@ -22,7 +22,7 @@ export interface Moving {
 /**
  * Everything swarm nodes say to each other. Short keys: these ride on every message.
  * - `m`: membership (SWIM), `d`: directory entries, `ae`/`aer`: anti-entropy digest and answer;
- * - `e`: an envelope (`o` the node that first sent it, `h` hops so far);
+ * - an envelope travels as a flat array instead (see {@link packEnvelope});
  * - `a`: activate an agent here (a remote spawn, or a handoff with its state), `aa` its answer.
  */
 export type Wire =
@@ -30,10 +30,62 @@ export type Wire =
   | { readonly k: 'd'; readonly e: readonly DirectoryEntry[] }
   | { readonly k: 'ae'; readonly d: readonly number[] }
   | { readonly k: 'aer'; readonly e: readonly DirectoryEntry[]; readonly b: readonly number[] }
-  | { readonly k: 'e'; readonly e: Envelope; readonly o: string; readonly h: number }
   | { readonly k: 'a'; readonly c: number; readonly a: Moving }
   | { readonly k: 'aa'; readonly c: number; readonly error?: SerializedError }
 
 export function isWire(x: unknown): x is Wire {
   return typeof x === 'object' && x !== null && typeof (x as { k?: unknown }).k === 'string'
+}
+
+const KINDS = ['tell', 'ask', 'reply', 'fail'] as const
+
+/** An envelope as routing carries it: `o` the node that first sent it, `h` how often it was forwarded. */
+export interface Routed {
+  readonly e: Envelope
+  readonly o: string
+  readonly h: number
+}
+
+/**
+ * An envelope on the wire: a flat array, trailing absent fields cut, and no guarantee (the
+ * transport carries it with every message). About half the bytes of the object form, which
+ * matters: every remote tell pays for it.
+ * Layout: `[kind, toType, toId, type, payload, origin, hops, correlationId, replyTo, fromType,
+ * fromId, traceId, spanId, parentSpanId]`.
+ */
+export function packEnvelope(r: Routed): unknown[] {
+  const { e } = r
+  const a: unknown[] = [
+    KINDS.indexOf(e.kind), e.to.type, e.to.id, e.type, e.payload, r.o, r.h,
+    e.correlationId ?? null, e.replyTo ?? null, e.from?.type ?? null, e.from?.id ?? null,
+    e.trace?.traceId ?? null, e.trace?.spanId ?? null, e.trace?.parentSpanId ?? null,
+  ]
+  while (a.length > 7 && a[a.length - 1] === null) a.pop()
+  return a
+}
+
+const str = (x: unknown): x is string => typeof x === 'string'
+const opt = (x: unknown): x is string | null | undefined => x === null || x === undefined || typeof x === 'string'
+
+/** The inverse of {@link packEnvelope}; `undefined` for anything malformed (never throws). */
+export function unpackEnvelope(a: unknown, guarantee: readonly Guarantee[]): Routed | undefined {
+  if (!Array.isArray(a) || a.length < 7) return undefined
+  const [kind, toType, toId, type, payload, o, h, corr, replyTo, fromType, fromId, traceId, spanId, parentSpanId] = a as unknown[]
+  const k = typeof kind === 'number' ? KINDS[kind] : undefined
+  if (k === undefined || !str(toType) || !str(toId) || !str(type) || !str(o) || typeof h !== 'number') return undefined
+  if (!opt(corr) || !opt(replyTo) || !opt(fromType) || !opt(fromId) || !opt(traceId) || !opt(spanId) || !opt(parentSpanId)) return undefined
+  const trace: TraceContext | undefined =
+    str(traceId) && str(spanId) ? (str(parentSpanId) ? { traceId, spanId, parentSpanId } : { traceId, spanId }) : undefined
+  const e: Envelope = {
+    kind: k,
+    to: { type: toType, id: toId },
+    type,
+    payload,
+    guarantee,
+    ...(str(fromType) && str(fromId) ? { from: { type: fromType, id: fromId } } : {}),
+    ...(str(corr) ? { correlationId: corr } : {}),
+    ...(str(replyTo) ? { replyTo } : {}),
+    ...(trace !== undefined ? { trace } : {}),
+  }
+  return { e, o, h }
 }
