@@ -202,6 +202,7 @@ export class Engine implements Runtime {
 
   spawn(cls: AgentCtor, init: SpawnInit | undefined, parent: Cell | undefined, restored?: { state: unknown }): RefImpl {
     if (this.#stopping) throw new SystemStopped('the actor system is stopping')
+    const sender = parent // `this.spawn` returns a ref that sends as the parent; `system.spawn` one that does not
     this.register(cls)
     const proto = cls.protocol
     const id = init?.id ?? newId()
@@ -230,7 +231,7 @@ export class Engine implements Runtime {
         : { type: 'spawned', agent: cell.address, parent: parent.address })
     }
     this.#start(cell, undefined, false)
-    return new RefImpl(this, cell.address, proto, parent, cell)
+    return new RefImpl(this, cell.address, proto, sender, cell)
   }
 
   spawnChild(parent: Cell, cls: AgentCtor, options: object | undefined): Ref {
