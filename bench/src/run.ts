@@ -1,22 +1,24 @@
 /**
  * `node bench/dist/run.js [--only <prefix>[,<prefix>…]] [--json <file>] [--quick] [--suite-timeout <s>]`
  *
- * Loads every `dist/suites/*.js` (each exports `suite: BenchSuite`), runs them one after the other in
- * a fixed order (raw, xstate, local, transport, remote, cluster, peers, then the rest by name), so
- * later suites see earlier records (`ctx.records`) as baselines. A failing or timed-out suite prints
- * its error and the run carries on; the exit code is then 1. Prints one table at the end and, with
+ * Runs every `dist/suites/*.js` (each exports `suite: BenchSuite`) one after the other, each in its own
+ * process group (`suite-process.ts`), in a fixed order (raw, xstate, local, transport, remote, cluster,
+ * peers, then the rest by name), so later suites see earlier records (`ctx.records`) as baselines. A
+ * failing or timed-out suite prints its error, its processes are killed and the run carries on; the
+ * exit code is then 1. Prints one table at the end and, with
  * `--json`, writes the records (an array of `BenchRecord`; NaN values become `null`).
  */
+import { fork } from 'node:child_process'
 import { readdirSync, writeFileSync } from 'node:fs'
 import { pathToFileURL, fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import type { BenchRecord, BenchSuite, BenchContext } from './record.js'
+import type { BenchRecord } from './record.js'
+import type { SuiteReply, SuiteRequest } from './suite-process.js'
 import { fillBaselines } from './lib/baseline.js'
 import { formatTable } from './lib/table.js'
-import { killAllWorkers } from './lib/worker.js'
-import { recordsOf } from './lib/partial.js'
-import { mayMatch, parseOnly, selects, type Selection } from './lib/select.js'
+import { builtScript } from './lib/worker.js'
+import { parseOnly, selects, type Selection } from './lib/select.js'
 
 /** Suites run first in this order (by file name); the others follow alphabetically. */
 export const SUITE_ORDER = ['raw', 'xstate', 'local', 'transport', 'remote', 'cluster', 'peers'] as const
@@ -38,22 +40,6 @@ function isRecord(r: unknown): r is BenchRecord {
   return typeof o === 'object' && o !== null && typeof o.name === 'string' && typeof o.value === 'number' && typeof o.unit === 'string'
 }
 
-async function loadSuite(file: string): Promise<BenchSuite> {
-  const mod = (await import(pathToFileURL(file).href)) as { suite?: BenchSuite }
-  if (mod.suite === undefined || typeof mod.suite.run !== 'function') throw new Error(`${file} exports no \`suite\``)
-  return mod.suite
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms / 1000} s`)), ms)
-    }),
-  ]).finally(() => clearTimeout(timer))
-}
-
 export interface RunOptions {
   readonly only: Selection
   readonly quick: boolean
@@ -61,7 +47,70 @@ export interface RunOptions {
   readonly suitesDir: string
 }
 
-/** Runs the suites; returns the selected records (baselines filled) and the failures. */
+/** Kills a suite's process group: the suite process and every process it started. */
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return
+  try {
+    process.kill(-pid, 'SIGKILL')
+  } catch {
+    // already gone
+  }
+}
+
+const running = new Set<number>()
+let signalsHooked = false
+
+/** On Ctrl-C, kill the running suite's process group too (it is detached, so it would not get the signal). */
+function hookSignals(): void {
+  if (signalsHooked) return
+  signalsHooked = true
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      for (const pid of running) killGroup(pid)
+      process.exit(130)
+    })
+  }
+}
+
+type SuiteOutcome = Exclude<SuiteReply, { t: 'started' }>
+
+/** How long a suite process may take to start and load its module (a loaded machine is slow). */
+const LOAD_TIMEOUT_MS = 60_000
+
+/** Runs one suite file in its own process group; its `run` is bounded by `timeoutMs`. */
+function runSuiteProcess(file: string, req: SuiteRequest, timeoutMs: number): Promise<SuiteOutcome> {
+  const entry = builtScript(fileURLToPath(new URL('./suite-process.js', import.meta.url)))
+  const label = file.split('/').pop()?.replace(/\.js$/, '') ?? file
+  hookSignals()
+  return new Promise((resolve) => {
+    const child = fork(entry, [file], { detached: true, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' })
+    const pid = child.pid
+    if (pid !== undefined) running.add(pid)
+    let reply: SuiteOutcome | undefined
+    const expire = (what: string): void => {
+      reply ??= { t: 'failed', name: label, error: `suite ${label} ${what} (its processes were killed)`, records: [] }
+      killGroup(pid)
+    }
+    let timer = setTimeout(() => expire(`did not load within ${LOAD_TIMEOUT_MS / 1000} s`), LOAD_TIMEOUT_MS)
+    child.on('message', (m: SuiteReply) => {
+      if (m.t !== 'started') {
+        reply ??= m
+        return
+      }
+      clearTimeout(timer)
+      timer = setTimeout(() => expire(`timed out after ${timeoutMs / 1000} s`), timeoutMs)
+    })
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer)
+      killGroup(pid) // whatever the suite started and left running
+      if (pid !== undefined) running.delete(pid)
+      resolve(reply ?? { t: 'failed', name: label, error: `suite process exited with ${code ?? signal} before reporting`, records: [] })
+    })
+    child.send({ ...req, only: req.only === undefined ? undefined : [...req.only] } satisfies SuiteRequest)
+  })
+}
+
+/** Runs the suites one by one; returns the selected records (baselines filled) and the failures. */
 export async function runBench(opts: RunOptions): Promise<{ records: BenchRecord[]; failures: string[] }> {
   const records: BenchRecord[] = []
   const failures: string[] = []
@@ -73,40 +122,20 @@ export async function runBench(opts: RunOptions): Promise<{ records: BenchRecord
     return { records, failures }
   }
   for (const file of files) {
-    const label = file.replace(/\.js$/, '')
-    let suite: BenchSuite
-    try {
-      suite = await loadSuite(join(opts.suitesDir, file))
-    } catch (err) {
-      failures.push(`${label}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`)
-      log(`${label}: failed to load`)
-      continue
-    }
-    if (!mayMatch(opts.only, suite.names)) continue
-    const ctx: BenchContext = {
-      quick: opts.quick,
-      records: [...records],
-      wants: (name) => selects(opts.only, name),
-    }
     const t0 = Date.now()
-    log(`${suite.name} …`)
-    const keep = (out: readonly unknown[]): number => {
-      const bad = out.filter((r) => !isRecord(r))
-      if (bad.length > 0) failures.push(`${suite.name}: ${bad.length} malformed record(s): ${JSON.stringify(bad).slice(0, 300)}`)
-      const kept = out.filter(isRecord).filter((r) => selects(opts.only, r.name))
-      records.push(...kept)
-      return kept.length
+    const reply = await runSuiteProcess(join(opts.suitesDir, file), { t: 'run', quick: opts.quick, only: opts.only, records: [...records] }, opts.suiteTimeoutMs)
+    if (reply.t === 'skip') continue
+    const seconds = ((Date.now() - t0) / 1000).toFixed(1)
+    const bad = reply.records.filter((r) => !isRecord(r))
+    if (bad.length > 0) failures.push(`${reply.name}: ${bad.length} malformed record(s): ${JSON.stringify(bad).slice(0, 300)}`)
+    const kept = reply.records.filter(isRecord).filter((r) => selects(opts.only, r.name))
+    records.push(...kept)
+    if (reply.t === 'failed') {
+      failures.push(`${reply.name}: ${reply.error}`)
+      log(`${reply.name}: FAILED after ${seconds} s (${kept.length} record(s) kept)`)
+    } else {
+      log(`${reply.name}: ${kept.length} record(s) in ${seconds} s`)
     }
-    try {
-      const n = keep(await withTimeout(suite.run(ctx), opts.suiteTimeoutMs, `suite ${suite.name}`))
-      log(`${suite.name}: ${n} record(s) in ${((Date.now() - t0) / 1000).toFixed(1)} s`)
-    } catch (err) {
-      const n = keep(recordsOf(err))
-      failures.push(`${suite.name}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`)
-      log(`${suite.name}: FAILED after ${((Date.now() - t0) / 1000).toFixed(1)} s (${n} record(s) kept)`)
-    }
-    const leftovers = killAllWorkers()
-    if (leftovers > 0) log(`${suite.name}: killed ${leftovers} leftover worker process(es)`)
   }
   return { records: fillBaselines(records), failures }
 }

@@ -90,14 +90,16 @@ t.test('table formatting', async (t) => {
   t.equal(formatNumber(28.34), '28.3')
   t.equal(formatNumber(0.354), '0.35')
   t.equal(formatNumber(NaN), '—')
+  t.equal(formatNumber(0.004), '0.0040')
+  t.equal(formatNumber(0), '0.00')
   const recs: BenchRecord[] = [
     { name: 'a', value: 1000, unit: 'msg/s', baseline: 'b', ratio: 0.5, min: 900, max: 1100, cpu: { s: 99.6 } },
-    { name: 'e', value: NaN, unit: 'msg/s', note: 'skipped: x | y' },
+    { name: 'e', value: NaN, unit: 'msg/s', min: NaN, max: NaN, note: 'skipped: x | y' },
   ]
   const text = formatTable(recs).split('\n')
   t.equal(text.length, 4)
   t.match(text[2]!, /^a\s+1,000\s+msg\/s\s+b\s+0\.50×\s+900–1,100\s+s 100%$/)
-  t.match(text[3]!, /skipped/)
+  t.match(text[3]!, /^e\s+skipped\s+msg\/s\s+skipped: x \| y$/, 'no spread for a skipped figure')
   const md = formatTable(recs, { markdown: true })
   t.match(md, /\| skipped: x \\\| y \|/, 'pipes escaped in Markdown')
 })

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runBench, orderSuiteFiles } from '../src/run.js'
@@ -28,17 +28,29 @@ t.test('runBench: baselines, --only, failures, partial results and timeouts', as
   suite('broken.js', `export const suite = { name: 'broken', async run() {
     const e = new Error('half done'); e.records = [{ name: 'broken.kept', value: 1, unit: 'x' }]; throw e } }`)
   suite('hangs.js', `export const suite = { name: 'hangs', names: ['hangs.'], run() { return new Promise(() => {}) } }`)
+  // Blocks its event loop for good, after starting a process it never stops: both must be killed.
+  suite('blocks.js', `import { spawn } from 'node:child_process'; import { writeFileSync } from 'node:fs'
+    export const suite = { name: 'blocks', names: ['blocks.'], run() {
+      const c = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' })
+      writeFileSync(${JSON.stringify(join(dir, 'orphan.pid'))}, String(c.pid))
+      for (;;) {} } }`)
+  suite('exits.js', `export const suite = { name: 'exits', names: ['exits.'], run() { process.exit(7) } }`)
   suite('noexport.js', `export const nothing = 1`)
   suite('never.js', `export const suite = { name: 'never', names: ['never.'], run() { throw new Error('must not run') } }`)
 
-  const all = await runBench({ only: parseOnly('raw.batched,remote.tell,remote.vs,peer,broken,hangs,noexport'), quick: true, suiteTimeoutMs: 300, suitesDir: dir })
+  const all = await runBench({ only: parseOnly('raw.batched,remote.tell,remote.vs,peer,broken,hangs,blocks,exits,noexport'), quick: true, suiteTimeoutMs: 2000, suitesDir: dir })
   const byName = new Map(all.records.map((r) => [r.name, r]))
   t.same([...byName.keys()], ['raw.batched', 'remote.tell', 'remote.vs-peer', 'peer.x', 'broken.kept'], 'selected records, suite order, partial results kept')
   t.equal(byName.get('remote.tell')!.ratio, 0.4, 'a suite reads earlier records of the run')
   t.equal(byName.get('remote.vs-peer')!.ratio, 2, 'the runner fills a baseline measured later in the run')
-  t.equal(all.failures.length, 3)
+  t.equal(all.failures.length, 5)
   t.match(all.failures.join('\n'), /broken: Error: half done/)
-  t.match(all.failures.join('\n'), /hangs: Error: suite hangs timed out after 0.3 s/)
+  t.match(all.failures.join('\n'), /hangs: suite hangs timed out after 2 s/)
+  t.match(all.failures.join('\n'), /blocks: suite blocks timed out after 2 s/, 'a suite blocking its event loop is stopped too')
+  t.match(all.failures.join('\n'), /exits: suite process exited with 7 before reporting/)
+  const orphan = Number(readFileSync(join(dir, 'orphan.pid'), 'utf8'))
+  await new Promise((r) => setTimeout(r, 100))
+  t.throws(() => process.kill(orphan, 0), 'the process the blocking suite started was killed with it')
   t.match(all.failures.join('\n'), /noexport\.js exports no `suite`/)
   t.notMatch(all.failures.join('\n'), /must not run/, 'a suite whose names cannot match is not run')
 })

@@ -7,10 +7,14 @@
  */
 import type { BenchRecord } from '../record.js'
 
-/** A figure for people: thousands separators, fewer decimals as it grows, `—` for NaN/missing. */
+/**
+ * A figure for people: thousands separators, fewer decimals as it grows, two significant digits
+ * below 0.1, `—` for NaN/missing.
+ */
 export function formatNumber(v: number | null | undefined): string {
   if (v === undefined || v === null || Number.isNaN(v)) return '—'
   const a = Math.abs(v)
+  if (a !== 0 && a < 0.1) return v.toPrecision(2)
   const digits = a >= 100 ? 0 : a >= 10 ? 1 : 2
   return v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
 }
@@ -25,6 +29,10 @@ export function formatCpu(cpu: Readonly<Record<string, number>> | undefined): st
 
 export const TABLE_COLUMNS = ['name', 'value', 'unit', 'baseline', 'ratio', 'min–max', 'cpu', 'note'] as const
 
+function isNum(v: number | null | undefined): v is number {
+  return typeof v === 'number' && !Number.isNaN(v)
+}
+
 /** The cells of one record, in `TABLE_COLUMNS` order. */
 export function recordCells(r: BenchRecord): string[] {
   const missing = r.value === null || Number.isNaN(r.value)
@@ -34,7 +42,7 @@ export function recordCells(r: BenchRecord): string[] {
     r.unit,
     r.baseline ?? '',
     r.ratio === undefined || r.ratio === null ? '' : `${formatNumber(r.ratio)}×`,
-    r.min === undefined || r.max === undefined ? '' : `${formatNumber(r.min)}–${formatNumber(r.max)}`,
+    isNum(r.min) && isNum(r.max) ? `${formatNumber(r.min)}–${formatNumber(r.max)}` : '',
     formatCpu(r.cpu),
     r.note ?? '',
   ]
