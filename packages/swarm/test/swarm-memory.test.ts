@@ -1,6 +1,7 @@
 import t from 'tap'
 import { AgentNotFound } from '@murmur/actor-core'
 import { MemoryCluster } from './helpers/cluster.js'
+import { rendezvousPick, placementKey } from '../src/index.js'
 import { CounterAgent, Counter, LoggerAgent, EphemeralAgent, handled } from './helpers/agents.js'
 
 t.test('three nodes: join, spawn anywhere, tell and ask by id from every node', async (t) => {
@@ -60,7 +61,10 @@ t.test('join: agents whose home is now the newcomer move there with their state;
     await settle(5)
   }
   await c.until(() => c.converged(), '4 members')
-  await c.until(() => [...Array(N).keys()].filter((i) => c.hosts(`l-${i}`, 'logger')[0] === 'd').length > 10, 'agents on d')
+  // Converged: every agent runs exactly once, on the node rendezvous hashing now names.
+  const four = ['a', 'b', 'c', 'd'].map((id) => ({ id, capabilities: [], load: 0 }))
+  const home = (i: number) => rendezvousPick(placementKey({ type: 'logger', id: `l-${i}` }), four)
+  await c.until(() => [...Array(N).keys()].every((i) => c.hosts(`l-${i}`, 'logger').join() === home(i)), 'every agent at its new home')
   const onD = [...Array(N).keys()].filter((i) => c.hosts(`l-${i}`, 'logger')[0] === 'd')
   t.ok(onD.length > N / 8 && onD.length < N / 2, `about a quarter moved to d (${onD.length})`)
   for (let i = 0; i < N; i++) t.equal(c.hosts(`l-${i}`, 'logger').length, 1, `l-${i} hosted exactly once`)
@@ -132,8 +136,10 @@ t.test('crash: lost agents restart where placement now puts them (by restart pol
     t.same([...counts.keys()].sort((x, y) => x - y), [...Array(100).keys()], `k-${i}: no message lost`)
     t.ok([...counts.values()].every((n) => n === 1), `k-${i}: none handled twice`)
   }
+  const ephemeralElsewhere = [...Array(40).keys()].filter((i) => !ephemeralOnC.includes(i))
+  t.equal(await a.ref(EphemeralAgent, `e-${ephemeralElsewhere[0]}`).ask('get', {}, { timeout: 5000 }), 1, 'ephemeral agents elsewhere still answer')
   for (const i of ephemeralOnC) {
-    await t.rejects(a.ref(Counter, `e-${i}`).ask('get', {}, { timeout: 5000 }).catch((e) => Promise.reject(e)), 'restart: never stays lost')
+    await t.rejects(a.ref(EphemeralAgent, `e-${i}`).ask('get', {}, { timeout: 5000 }), AgentNotFound, `e-${i} (restart: never) stays lost`)
   }
 })
 
