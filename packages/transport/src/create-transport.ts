@@ -763,7 +763,8 @@ class TransportNode implements Transport {
     lane.ackDue = false
     const bytes = encodeFrame(frame)
     if (count > 0) this.#avgMessageBytes = this.#avgMessageBytes * 0.9 + (bytes.byteLength / count) * 0.1
-    if (bytes.byteLength <= this.#chunkSize && conn.chunkQueue.length === 0) {
+    // Small frames go at once, overtaking the chunks of a big one still on its way.
+    if (bytes.byteLength <= this.#chunkSize) {
       this.#sendRaw(conn, bytes)
       return
     }

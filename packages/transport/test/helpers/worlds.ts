@@ -1,5 +1,5 @@
 import { createMemoryNetwork, createMemoryTransport, createUwsTransport, systemClock, type Connector, type MemoryNetwork, type MemoryNetworkInit, type Transport } from '../../src/index.js'
-import { uwsConnector } from '../../src/uws-connector.js'
+import { uwsConnector, type TlsInit } from '../../src/uws-connector.js'
 import type { MemoryTransportInit } from '../../src/memory-transport.js'
 
 export type NodeInit = Partial<Omit<MemoryTransportInit, 'nodeId'>> & { nodeId: string }
@@ -37,19 +37,20 @@ export function memoryWorld(seed = 1, init: Omit<MemoryNetworkInit, 'seed'> = {}
   }
 }
 
-export function uwsWorld(): World {
+export function uwsWorld(options: { tls?: TlsInit } = {}): World {
+  const uws = options.tls ? { tls: options.tls } : {}
   const nodes: Transport[] = []
   const raws: Connector[] = []
   return {
-    name: 'uws',
+    name: options.tls ? 'uws+tls' : 'uws',
     node(init) {
       const { link: _link, ...rest } = init
-      const t = createUwsTransport({ ...defaults, ...rest })
+      const t = createUwsTransport({ ...defaults, ...rest, uws })
       nodes.push(t)
       return t
     },
     rawConnector() {
-      const c = uwsConnector({})({ clock: systemClock })
+      const c = uwsConnector(uws)({ clock: systemClock })
       raws.push(c)
       return c
     },
