@@ -13,6 +13,7 @@ export const FIGURES: readonly Figure[] = [
   { name: 'raw.single.down', meaning: 'As `raw.single`, the other direction: uWS server → `ws` client.' },
   { name: 'raw.batched.down', meaning: 'As `raw.batched`, the other direction: uWS server → `ws` client.' },
   { name: 'raw.ws-bytes', meaning: 'Bytes per second of 1 MiB frames, `ws` → uWS: the baseline of `large.stream`.' },
+  { name: 'raw.ws-bytes.down', meaning: 'As `raw.ws-bytes`, the other direction: uWS server → `ws` client.' },
   { name: 'raw.rtt-p50', meaning: 'Round trip of one 64-byte message, one in flight, `ws` client → uWS echo → client; median µs.' },
   { name: 'raw.rtt-p99', meaning: 'As `raw.rtt-p50`, 99th percentile.' },
   { name: 'raw.inflight', meaning: 'Round trips per second with 100 messages in flight on the raw socket (echo), replies corked per read.' },

@@ -39,12 +39,18 @@ export const RAW_SHAPES = {
   'single.down': { msgs: 1, burst: 256, dir: 'down' },
   'batched.down': { msgs: 960, burst: 8, dir: 'down' },
   'ws-bytes': { msgs: 0, bytes: 1024 * 1024, burst: 1, dir: 'up' },
+  'ws-bytes.down': { msgs: 0, bytes: 1024 * 1024, burst: 1, dir: 'down' },
 } as const satisfies Record<string, FrameShape & { burst: number; dir: 'up' | 'down' }>
 
 export type RawShape = keyof typeof RAW_SHAPES
 
+/** Whether a shape measures bytes per second (bulk frames) rather than 64-byte messages per second. */
+export function isBulk(shape: RawShape): boolean {
+  return 'bytes' in RAW_SHAPES[shape]
+}
+
 export interface RawPair {
-  /** Messages (or bytes, for `ws-bytes`) per second of one round of `ms`, counted at the receiver. */
+  /** Messages (or bytes, for the bulk `ws-bytes*` shapes) per second of one round of `ms`, counted at the receiver. */
   throughput(shape: RawShape, ms: number): Promise<Measured<number>>
   /** Round-trip percentiles in µs over `samples` one-at-a-time round trips (at most ~`ms`). */
   rtt(samples: number, ms?: number): Promise<Measured<{ p50: number; p99: number }>>
@@ -94,7 +100,7 @@ function pair(server: Server, client: WorkerHandle<{ port: number }>): RawPair {
           sender.call(dir === 'up' ? 'send' : 'source', round),
           receiver.call<SinkResult>('sink-wait', ms + 30_000),
         ])
-        return sinkRate(got, shape === 'ws-bytes' ? 'bytes' : 'msg')
+        return sinkRate(got, isBulk(shape) ? 'bytes' : 'msg')
       })
     },
     async rtt(samples, ms = 5_000) {

@@ -7,7 +7,7 @@
 import type { BenchContext, BenchRecord, BenchSuite } from '../record.js'
 import { plan, type Plan } from '../lib/plan.js'
 import { createCollector, type Collector } from '../lib/collect.js'
-import { RAW_SHAPES, startRawPair, type RawPair, type RawShape } from '../lib/raw-pair.js'
+import { RAW_SHAPES, isBulk, startRawPair, type RawPair, type RawShape } from '../lib/raw-pair.js'
 
 interface Test {
   /** Record names this test produces. */
@@ -21,7 +21,7 @@ function throughput(shape: RawShape): Test {
     names: [name],
     async run(raw, p, out) {
       const m = await raw.throughput(shape, p.roundMs)
-      out?.add(name, shape === 'ws-bytes' ? 'B/s' : 'msg/s', m.value, m.cpu)
+      out?.add(name, isBulk(shape) ? 'B/s' : 'msg/s', m.value, m.cpu)
     },
   }
 }
