@@ -66,10 +66,17 @@ function addNode(o: OverlaySim, options: OverlayOptions, id: NodeId, init: { con
   })
 }
 
-/** The live nodes' active views. */
-export function activeViews(o: OverlaySim): Map<NodeId, readonly NodeId[]> {
+/** What the overlay checks read: any simulation whose processes report their links. */
+export interface OverlayView<M, O> {
+  readonly sim: Simulator<M, O>
+  readonly ids: readonly NodeId[]
+  readonly round: number
+}
+
+/** The live nodes' active views (their links). */
+export function activeViews<M, O>(o: OverlayView<M, O>): Map<NodeId, readonly NodeId[]> {
   const views = new Map<NodeId, readonly NodeId[]>()
-  for (const id of o.sim.aliveIds()) views.set(id, (o.sim.process(id) as OverlayStack).neighbors())
+  for (const id of o.sim.aliveIds()) views.set(id, [...o.sim.process(id).links()])
   return views
 }
 
@@ -86,7 +93,7 @@ export interface OverlayHealth {
   readonly minDegree: number
 }
 
-export function health(o: OverlaySim, activeSize = 5): OverlayHealth {
+export function health<M, O>(o: OverlayView<M, O>, activeSize = 5): OverlayHealth {
   const views = activeViews(o)
   let symmetric = true
   let full = 0
@@ -126,7 +133,7 @@ export function health(o: OverlaySim, activeSize = 5): OverlayHealth {
  * of nodes are full at that point, see {@link health}). Returns the rounds (HyParView ticks, 1 s each by
  * default) from the cold start until that first holds at a round boundary, or null within `maxRounds`.
  */
-export function roundsToConverge(o: OverlaySim, activeSize = 5, maxRounds = 60): number | null {
+export function roundsToConverge<M, O>(o: OverlayView<M, O>, activeSize = 5, maxRounds = 60): number | null {
   for (let r = 1; r <= maxRounds; r++) {
     o.sim.runUntil(r * o.round)
     if (o.sim.ids().length < o.ids.length) continue
