@@ -1,0 +1,109 @@
+import t from 'tap'
+import { ack, classify, offsetOf, push, reliableIn, reliableOut, rewind, unackedEntries, STRIDE } from '../src/reliable.js'
+import { CausalGroup, isStamp } from '../src/causal.js'
+import { acceptNewer, hashKey, laneFor } from '../src/fifo.js'
+import { LatestWins } from '../src/monotonic.js'
+import { backoffDelay, defaultReconnect } from '../src/backoff.js'
+import { growWindow, shrinkWindow, waterMark, MIN_WINDOW, MAX_WINDOW } from '../src/flow-control.js'
+import { flagsOf, guaranteeOf } from '../src/guarantee.js'
+import { Flag } from '../src/frame.js'
+
+t.test('reliable: sequence numbers, cumulative ack, rewind, unacked entries', async (t) => {
+  const out = reliableOut()
+  for (const i of [0, 1, 2, 3, 4]) t.equal(push(out, Flag.reliable, null, i, null), i + 1)
+  out.sent = 5
+  t.equal(ack(out, 2), 2)
+  t.equal(ack(out, 2), 0, 'an old ack is nothing')
+  t.equal(ack(out, 9), -1, 'an ack for a message never sent is a violation')
+  t.equal(out.buf[offsetOf(out, 3) + 3], 2, 'entry 3 holds payload 2')
+  t.equal(rewind(out), 3, 'three go again')
+  t.equal(out.sent, 2)
+  t.same(unackedEntries(out).map((e) => e[2]), [2, 3, 4])
+  // The dead prefix is compacted away.
+  for (let i = 0; i < 10_000; i++) push(out, Flag.reliable, null, i, null)
+  ack(out, out.nextSeq - 2)
+  t.ok(out.buf.length <= 2 * STRIDE * 5000, 'buffer compacted')
+  t.equal(unackedEntries(out).length, 1)
+})
+
+t.test('reliable receiver: deliver, hold, duplicate', async (t) => {
+  const inb = reliableIn()
+  t.equal(classify(inb, 1), 'deliver')
+  inb.next = 2
+  t.equal(classify(inb, 1), 'duplicate')
+  t.equal(classify(inb, 4), 'hold')
+  inb.held.set(4, [0, null, 'x', null])
+  t.equal(classify(inb, 4), 'duplicate', 'a held message arriving again is a duplicate')
+})
+
+t.test('causal: point-to-point messages wait for what happened before them', async (t) => {
+  const a = new CausalGroup('a')
+  const b = new CausalGroup('b')
+  const c = new CausalGroup('c')
+  const toC = a.stamp('c') // m1: a → c
+  const toB = a.stamp('b') // m2: a → b
+  const delivered: string[] = []
+  b.receive('a', toB, () => delivered.push('b:m2'))
+  const reaction = b.stamp('c') // m3: b → c, after m2, so after m1
+  t.ok(isStamp(reaction))
+  c.receive('b', reaction, () => delivered.push('c:m3'))
+  t.equal(c.heldBack, 1, 'm3 waits for m1')
+  c.receive('a', toC, () => delivered.push('c:m1'))
+  t.same(delivered, ['b:m2', 'c:m1', 'c:m3'])
+  t.equal(c.heldBack, 0)
+  t.equal(c.delayed, 1)
+  // Concurrent messages do not wait for each other.
+  const x = new CausalGroup('x')
+  const y = new CausalGroup('y')
+  const d = new CausalGroup('d')
+  const got: string[] = []
+  d.receive('y', y.stamp('d'), () => got.push('y'))
+  d.receive('x', x.stamp('d'), () => got.push('x'))
+  t.same(got, ['y', 'x'])
+  t.notOk(isStamp(['a', 'b']))
+})
+
+t.test('fifo and monotonic helpers', async (t) => {
+  t.equal(hashKey('abc'), hashKey('abc'))
+  t.equal(laneFor(undefined, 4), 0)
+  t.equal(laneFor('k', 1), 0)
+  const lanes = new Set(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((k) => laneFor(k, 4)))
+  t.ok(lanes.size > 1, 'keys spread over lanes')
+  t.ok(acceptNewer(1, 2))
+  t.notOk(acceptNewer(2, 2))
+  const latest = new LatestWins(2)
+  t.ok(latest.accept('p', 5))
+  t.notOk(latest.accept('p', 4), 'stale dropped')
+  t.ok(latest.accept('q', 1))
+  t.ok(latest.accept('r', 1))
+  t.ok(latest.accept('p', 1), 'the oldest key was forgotten (bounded memory)')
+})
+
+t.test('backoff grows, is capped, has jitter', async (t) => {
+  const o = { ...defaultReconnect, initialDelay: 100, maxDelay: 1000 }
+  t.equal(backoffDelay(0, o, () => 0), 50)
+  t.equal(backoffDelay(0, o, () => 1), 100)
+  t.equal(backoffDelay(3, o, () => 1), 800)
+  t.equal(backoffDelay(20, o, () => 1), 1000)
+  t.not(backoffDelay(2, o, () => 0.1), backoffDelay(2, o, () => 0.9), 'jitter')
+})
+
+t.test('AIMD window and water marks', async (t) => {
+  t.equal(shrinkWindow(1000), 500)
+  t.equal(shrinkWindow(MIN_WINDOW), MIN_WINDOW)
+  t.ok(growWindow(1000, 1000) > 1000)
+  t.equal(growWindow(MAX_WINDOW, 1000), MAX_WINDOW)
+  const limits = { highWaterMark: 100, lowWaterMark: 10, hardLimit: 1000 }
+  t.equal(waterMark(101, false, limits), 'backpressure')
+  t.equal(waterMark(50, true, limits), undefined, 'hysteresis')
+  t.equal(waterMark(9, true, limits), 'drained')
+})
+
+t.test('guarantee flags', async (t) => {
+  t.ok(flagsOf(['fifo'], false) & Flag.reliable, 'reliable unless best-effort')
+  t.notOk(flagsOf(['best-effort'], false) & Flag.reliable)
+  t.ok(flagsOf(['best-effort', 'causal'], false) & Flag.reliable, 'causal is always reliable')
+  t.ok(flagsOf(['best-effort'], true) & Flag.monotonic, 'monotonic channel')
+  t.same(guaranteeOf(flagsOf(['reliable', 'fifo'], false)), ['reliable', 'fifo'])
+  t.equal(guaranteeOf(6), guaranteeOf(6), 'one array per value')
+})
