@@ -2,6 +2,7 @@ import t from 'tap'
 import { hyParView, HYPARVIEW_NEIGHBOR, HYPARVIEW_REJOIN, HYPARVIEW_TICK, type HyParViewState } from '../src/hyparview.js'
 import { activeViews, coldStart, crashFraction, health, roundsToConverge } from '../src/internal/sim/overlay.js'
 import { ctxOf, emits, sends, timers } from './protocols-helpers.js'
+import type { OverlayStack } from '../src/internal/sim/stack.js'
 
 const hv = hyParView({ activeSize: 3, passiveSize: 4, arwl: 4, prwl: 2 })
 const state = (s: Partial<HyParViewState>): HyParViewState => ({ active: [], passive: [], pending: null, shuffled: [], contact: null, lost: [], ...s })
@@ -93,7 +94,9 @@ t.test('1,000 nodes: the overlay converges after a cold start, and stays connect
   const h0 = health(o)
   t.ok(h0.connected && h0.symmetric)
   t.ok(h0.full / h0.nodes >= 0.95 && h0.minDegree >= 4, `${h0.full} of ${h0.nodes} views full`)
-  o.sim.runFor(5 * o.round)
+  o.sim.runUntil(10 * o.round)
+  const passive = o.ids.map((id) => (o.sim.process(id) as OverlayStack).ov.state).map((st) => (st.kind === 'hyparview' ? st.hv.passive.length : 0))
+  t.ok(passive.every((n) => n === 30), `shuffles filled every passive view by round 10 (min ${Math.min(...passive)})`)
   crashFraction(o, 0.2, 7)
   o.sim.runFor(5 * o.round)
   const h = health(o)
