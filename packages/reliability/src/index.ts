@@ -1,1 +1,8 @@
-export {}
+export { fuzzDirect, FUZZ_CLUSTER, FUZZ_SECRET, type FuzzOptions } from './fuzz/fuzz-direct.js'
+export { frameGenerator, FRAME_KINDS, type FrameKind, type GeneratedFrame } from './fuzz/generators.js'
+export { captureSession, recordingConnector } from './fuzz/capture.js'
+export { injectingConnector, DirectLink, type InjectingConnector } from './fuzz/direct-link.js'
+export { violations, type FuzzReport } from './fuzz/report.js'
+export { settledHeap } from './fuzz/heap.js'
+export { fuzzUws } from './fuzz/fuzz-uws.js'
+export { Tally, TallyAgent } from './workload/agents.js'
