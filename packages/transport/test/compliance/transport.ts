@@ -132,7 +132,7 @@ export function transportCompliance(t: Test, makeWorld: () => World): void {
   t.test('replayed handshake is refused: the nonce is fresh', async (t) => {
     const w = world(t)
     // Virtual time runs ahead of this test's real-time steps: keep the handshake clock out of it.
-    const b = await start(w, { nodeId: 'b', handshakeTimeout: 1e12 })
+    const b = await start(w, { nodeId: 'b', handshakeTimeout: 1e12, heartbeatInterval: 1e11, reconnect: { giveUpAfter: 1e12 } })
     // An honest dialer that knows the secret: record its HELLO and PROOF.
     const identity = { cluster: 'test', nodeId: 'm', incarnation: 7, address: 'm:1', secret: 'sesame' }
     const honest = await rawDial(w, 'm', b.t.address)
