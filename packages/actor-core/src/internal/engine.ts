@@ -138,6 +138,8 @@ export class Engine implements Runtime {
   #correlation = 0
   readonly #correlationPrefix = nanoid(12)
   #stopping = false
+  #clock = -1
+  readonly #tick = (): void => { this.#clock = -1 }
   readonly #drain = (): void => this.#drainReady()
 
   constructor(options: EngineOptions = {}) {
@@ -296,6 +298,18 @@ export class Engine implements Runtime {
     return (cell.trace ??= newTrace())
   }
 
+  /**
+   * A clock read once per synchronous run of code (asks made in one loop share it): timeouts are
+   * ms-coarse anyway, and reading the clock per ask cost ~10% of an ask.
+   */
+  #now(): number {
+    if (this.#clock < 0) {
+      this.#clock = performance.now()
+      queueMicrotask(this.#tick)
+    }
+    return this.#clock
+  }
+
   /** Called by a PendingAsk when it settles: forget its correlation id, release its deadline. */
   settled(ask: PendingAsk): void {
     if (ask.correlationId !== undefined) this.#pending.delete(ask.correlationId)
@@ -318,7 +332,7 @@ export class Engine implements Runtime {
     if (!pending.settled) {
       const timeout = options?.timeout ?? this.#askTimeout
       if (timeout !== Infinity) {
-        pending.deadline = performance.now() + timeout
+        pending.deadline = this.#now() + timeout
         this.#deadlines.add(pending, timeout)
       }
       if (options?.signal !== undefined) pending.listen(options.signal)
