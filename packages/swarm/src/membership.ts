@@ -66,17 +66,18 @@ export interface MembershipConfig {
 /**
  * Defaults for a `kill -9` detected everywhere in ≤ 2 s on 127.0.0.1 with the CPU loaded. The
  * transport redials silently and says nothing when a link drops, so detection rests on probing:
- * a probe every 100 ms (round-robin, so a member of a 4-node cluster is probed by each other node
- * at least every ~500 ms, and by someone far sooner), 300 ms for the direct ack, 300 ms more for
- * the indirect ones, then 700 ms of suspicion: at most ≈ 1.8 s from the kill to `member-down`.
- * A live node gets 600 ms to answer a probe and 700 ms more to refute a suspicion.
+ * a probe every 100 ms (round-robin, so each member is probed by some node every ~100 ms in a
+ * 4-node cluster), 250 ms for the direct ack, 250 ms more for the indirect ones, then 600 ms of
+ * suspicion, and the obituary goes to everyone at once: ≈ 1.2 s typical, ≈ 1.6 s worst case from
+ * the kill to `member-down` on an idle machine, leaving room for timer lag on a loaded one.
+ * A live node gets 500 ms to answer a probe and 600 ms more to refute a suspicion.
  */
 export const DEFAULT_MEMBERSHIP_CONFIG: MembershipConfig = {
   probeInterval: 100,
-  pingTimeout: 300,
-  indirectTimeout: 300,
+  pingTimeout: 250,
+  indirectTimeout: 250,
   indirectProbes: 3,
-  suspicionTimeout: 700,
+  suspicionTimeout: 600,
   retransmitMultiplier: 4,
   maxPiggyback: 16,
   tombstoneTimeout: 60_000,
@@ -458,7 +459,10 @@ class Mutable {
     // Suspicion that was not refuted in time becomes death.
     for (const m of [...this.members.values()]) {
       if (m.id !== this.self && m.status === 'suspect' && now - m.since >= c.suspicionTimeout) {
-        this.apply(now, { ...toUpdate(m), status: 'dead' })
+        const obituary: MemberUpdate = { ...toUpdate(m), status: 'dead' }
+        this.apply(now, obituary)
+        // Tell everyone now rather than by piggyback: `member-down` everywhere is what users wait for.
+        for (const o of this.others()) this.effects.push({ kind: 'send', to: o.id, message: { t: 'sync', updates: [obituary] } })
       }
       if ((m.status === 'dead' || m.status === 'left') && now - m.since >= c.tombstoneTimeout) {
         this.members.delete(m.id)

@@ -79,7 +79,7 @@ t.test('a paused node is suspected but refutes, and is never declared down', asy
   for (const id of ['a', 'b', 'c', 'd']) sim.add(id, id === 'a' ? undefined : 'a')
   sim.run(1000)
   // For 700 ms everything b sends takes 800 ms (a long pause): longer than a probe's whole
-  // 600 ms window, so b is suspected; then it recovers and must refute in time.
+  // 500 ms window, so b is suspected; then it recovers and must refute in time.
   sim.slow.set('b', 800)
   sim.run(700)
   sim.slow.delete('b')
