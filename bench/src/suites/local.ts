@@ -17,6 +17,7 @@ import { ActorSystem, Agent, message, protocol, type Handlers } from '@murmur/ac
 import { assign, createActor, setup } from 'xstate'
 import { z } from 'zod'
 import { createCollector } from '../lib/collect.js'
+import { cpuMark, cpuPercent } from '../lib/cpu.js'
 import { plan, skipped } from '../lib/plan.js'
 import { spawnTracked } from '../lib/worker.js'
 import type { BenchContext, BenchRecord, BenchSuite } from '../record.js'
@@ -166,24 +167,20 @@ export const suite: BenchSuite = {
     const p = plan(ctx)
     const out = createCollector()
     const wants = (n: string): boolean => ctx.wants(n)
+    // the CPU share of this process shows when the machine was busy with something else
+    const measure = async (name: string, unit: string, keep: boolean, fn: () => Promise<number>): Promise<void> => {
+      const mark = cpuMark()
+      const value = await fn()
+      if (keep) out.add(name, unit, value, { bench: cpuPercent(mark) })
+    }
     for (let round = 0; round < p.warmup + p.rounds; round++) {
       const keep = round >= p.warmup
       if (wants('xstate.send') || wants('local.tell')) {
-        const x = await xstateSend(p.roundMs)
-        const m = await localTell(p.roundMs)
-        if (keep) {
-          out.add('xstate.send', 'msg/s', x)
-          out.add('local.tell', 'msg/s', m)
-        }
+        await measure('xstate.send', 'msg/s', keep, () => xstateSend(p.roundMs))
+        await measure('local.tell', 'msg/s', keep, () => localTell(p.roundMs))
       }
-      if (wants('local.ask')) {
-        const a = await localAsk(p.roundMs)
-        if (keep) out.add('local.ask', 'asks/s', a)
-      }
-      if (wants('local.spawn')) {
-        const s = await localSpawn(ctx.quick ? 50_000 : 200_000)
-        if (keep) out.add('local.spawn', 'agents/s', s)
-      }
+      if (wants('local.ask')) await measure('local.ask', 'asks/s', keep, () => localAsk(p.roundMs))
+      if (wants('local.spawn')) await measure('local.spawn', 'agents/s', keep, () => localSpawn(ctx.quick ? 50_000 : 200_000))
     }
     const records = out.records()
     const tell = records.find((r) => r.name === 'local.tell')
