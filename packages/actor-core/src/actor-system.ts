@@ -159,7 +159,7 @@ export class ActorSystem {
   }
 
   /**
-   * Moves an agent out: waits for its current message, takes `snapshot()`, stops it (`onStop`
+   * Moves an agent out: waits for its current message, takes `onHandoff()` (default `snapshot()`), stops it (`onStop`
    * runs, children stop) and returns its state and the messages still waiting, as envelopes to
    * forward to the new home. Local asks among them stay pending and settle when the reply comes
    * back through `deliver`.

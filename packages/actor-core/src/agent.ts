@@ -148,6 +148,14 @@ export abstract class Agent<P extends AnyProtocol = AnyProtocol, I = unknown> {
     return state
   }
 
+  /**
+   * The state handed to the agent's next home when the cluster moves it (rebalancing, graceful
+   * stop); the new home passes it to `restore`. Default: `snapshot()`.
+   */
+  onHandoff(): unknown {
+    return this.snapshot()
+  }
+
   /** Takes back what `snapshot` returned, before `onStart`. Default: assigns the fields. */
   restore(state: unknown): void {
     if (state !== null && typeof state === 'object') Object.assign(this, state)

@@ -38,7 +38,7 @@ export type AskType<P extends AnyProtocol> = {
 /** Names the agent base class uses; a message type may not take them. */
 export const RESERVED_TYPES: ReadonlySet<string> = new Set([
   'constructor', 'id', 'self', 'sender', 'input', 'trace', 'spawn', 'ref', 'schedule', 'stop',
-  'onStart', 'onStop', 'onRestart', 'snapshot', 'restore', 'system', 'then',
+  'onStart', 'onStop', 'onRestart', 'onHandoff', 'snapshot', 'restore', 'system', 'then',
 ])
 
 /**

@@ -46,6 +46,7 @@ t.test('a custom snapshot/restore pair', async (t) => {
     value = 7
     cache = new WeakMap() // not serializable: the custom snapshot leaves it out
     override snapshot(): unknown { return { v: this.value } }
+    override onHandoff(): unknown { return { v: this.value + 1 } }
     override restore(state: unknown): void { this.value = (state as { v: number }).v * 10 }
     get(): number { return this.value }
   }
@@ -55,6 +56,8 @@ t.test('a custom snapshot/restore pair', async (t) => {
   const state = decode(encode(s.snapshotAgent(c.address)))
   t.same(state, { v: 7 })
   t.equal(await s.restoreAgent(Custom, 'c2', state).ask('get', {}), 70)
+  const h = await s.handoff(c.address)
+  t.same(h.state, { v: 8 }, 'handoff takes onHandoff()')
 })
 
 t.test('handoff: waits for the current message, returns state and waiting messages; a pending ask settles from the new home', async (t) => {

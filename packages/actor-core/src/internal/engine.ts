@@ -738,7 +738,7 @@ export class Engine implements Runtime {
     cell.gen++
     this.#clearTimers(cell)
     if (req.reason === 'handoff') {
-      const state = (cell.agent as unknown as { snapshot(): unknown }).snapshot()
+      const state = (cell.agent as unknown as { onHandoff(): unknown }).onHandoff()
       req.handoff = { agentClass: cell.cls, address: cell.address, state, pending: this.#drainToEnvelopes(cell) }
     } else {
       this.#deadLetterMailbox(cell)
