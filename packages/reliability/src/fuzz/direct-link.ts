@@ -1,4 +1,5 @@
 import type { Connector, ConnectorFactory, Link, LinkHandlers } from '@murmur/transport'
+import { hello, proofFor, tryDecode, type PeerIdentity } from './wire.js'
 
 /**
  * A link the fuzzer drives by hand: frames go straight into the transport core's handlers, in the
@@ -70,4 +71,18 @@ export function injectingConnector(inner: ConnectorFactory): InjectingConnector 
       return link
     },
   }
+}
+
+/**
+ * Runs the dialer's side of the handshake on a fresh injected link, as `identity` (an honest peer
+ * when it has the secret, an impostor otherwise). Returns the link, open or closed by the node.
+ */
+export function authenticateDirect(injector: InjectingConnector, identity: PeerIdentity): DirectLink {
+  const link = injector.inject(identity.address)
+  const h = hello(identity)
+  link.frame(h.bytes)
+  const proof = proofFor(h, tryDecode(link.received.at(-1) ?? new Uint8Array()))
+  if (proof === undefined) throw new Error('no WELCOME from the node: the fuzzer and the transport disagree on the handshake')
+  link.frame(proof)
+  return link
 }

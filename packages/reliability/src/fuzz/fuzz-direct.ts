@@ -1,10 +1,10 @@
 import { createMemoryNetwork, createMemoryTransport, createTransport } from '@murmur/transport'
 import type { DirectLink } from './direct-link.js'
-import { injectingConnector } from './direct-link.js'
+import { authenticateDirect, injectingConnector } from './direct-link.js'
 import { LegitStream, until } from './legit-stream.js'
 import type { FuzzReport } from './report.js'
 import { beginRun, draw, endRun, finishRun, FUZZ_CLUSTER, FUZZ_SECRET, MALLORY, markHeap, samplePeak, type FuzzOptions } from './run-setup.js'
-import { hello, isKnownFrame, proofFor, tryDecode, type PeerIdentity } from './wire.js'
+import { hello, isKnownFrame, tryDecode, type PeerIdentity } from './wire.js'
 
 export type { FuzzOptions } from './run-setup.js'
 export { FUZZ_CLUSTER, FUZZ_SECRET } from './run-setup.js'
@@ -50,13 +50,7 @@ export async function fuzzDirect(options: FuzzOptions): Promise<FuzzReport> {
     const authenticated = (i: number): DirectLink => {
       let link = open.get(i)
       if (link && !link.closed) return link
-      const id = identities[i] as PeerIdentity
-      link = injector.inject(id.address)
-      const h = hello(id)
-      link.frame(h.bytes)
-      const proof = proofFor(h, tryDecode(link.received.at(-1) ?? new Uint8Array()))
-      if (proof === undefined) throw new Error('no WELCOME from the node: the fuzzer and the transport disagree on the handshake')
-      link.frame(proof)
+      link = authenticateDirect(injector, identities[i] as PeerIdentity)
       if (link.closed) throw new Error('the node refused an honest handshake')
       open.set(i, link)
       return link
