@@ -356,3 +356,16 @@ t.test('stop(ref) of an agent that is not here is a no-op', async (t) => {
   await system.stop(system.ref(CounterAgent, 'nobody'))
   t.pass('resolved')
 })
+
+t.test('every envelope has a trace, dead letters of local messages included', async (t) => {
+  const system = new ActorSystem()
+  t.teardown(() => system.stop())
+  const letters: DeadLetter[] = []
+  system.deadLetters.on((dl) => letters.push(dl))
+  const a = system.spawn(CounterAgent, { mailbox: { capacity: 1, overflow: 'drop-newest' } })
+  a.tell('add', { n: 1 })
+  a.tell('add', { n: 2 })
+  system.ref(CounterAgent, 'ghost').tell('add', { n: 1 })
+  t.equal(letters.length, 2)
+  for (const dl of letters) t.match(dl.envelope.trace, { traceId: /^[0-9a-f]{32}$/, spanId: /^[0-9a-f]{16}$/ })
+})

@@ -496,7 +496,8 @@ export class Engine implements Runtime {
       guarantee: cell.defs[type]?.guarantee ?? DEFAULT_GUARANTEE,
       correlationId,
       replyTo,
-      trace,
+      // local messages from outside any agent get their trace lazily: an envelope always has one
+      trace: trace ?? newTrace(),
     })
   }
 
