@@ -127,6 +127,17 @@ export class SwarmEngine implements Router {
   #stopped = false
   #lastLoad = -1
   readonly #corrected = new Set<string>()
+  /** Counters for observability (see `Swarm.metrics`). */
+  readonly counters = {
+    forwarded: 0,
+    corrections: 0,
+    parked: 0,
+    deadLetters: 0,
+    handoffs: 0,
+    handoffsFailed: 0,
+    restarts: 0,
+    rerouted: 0,
+  }
 
   constructor(init: EngineInit) {
     this.#init = init
@@ -299,6 +310,7 @@ export class SwarmEngine implements Router {
         this.#applyEntries([{ ...entry, node: this.self, version: entry.version + 1, status: 'stopped' }], true)
         continue
       }
+      this.counters.restarts++
       void this.#activateHere(
         { type: entry.type, id: entry.id, version: entry.version + 1, placement: entry.placement ?? this.#init.placement.name, input: entry.input, state: undefined, restored: false, pending: [] },
         'restart',
@@ -438,7 +450,9 @@ export class SwarmEngine implements Router {
   #reroute(list: readonly Unacknowledged[]): void {
     for (const u of list) {
       const r = unpackEnvelope(u.payload, u.guarantee)
-      if (r !== undefined) this.#dispatch({ e: r.e, o: r.o, h: 0 })
+      if (r === undefined) continue
+      this.counters.rerouted++
+      this.#dispatch({ e: r.e, o: r.o, h: 0 })
     }
   }
 
@@ -492,12 +506,14 @@ export class SwarmEngine implements Router {
     const first = w.o === this.self && w.h === 0
     const ok = this.#sendAgentTraffic(node, packEnvelope({ e: w.e, o: w.o, h: w.h + 1 }), w.e.to, w.e.guarantee, first ? 'throw' : 'false')
     if (!ok) return this.#park(directoryKey(w.e.to.type, w.e.to.id), w)
+    this.counters.forwarded++
     // The sender routed here on a stale view: correct its directory (once per sender and entry).
     if (entry !== undefined && w.o !== this.self && this.#live.has(w.o)) {
       const mark = `${w.o}\u0000${entry.type}\u0000${entry.id}\u0000${entry.version}`
       if (!this.#corrected.has(mark)) {
         if (this.#corrected.size > 10_000) this.#corrected.clear()
         this.#corrected.add(mark)
+        this.counters.corrections++
         this.#sendControl(w.o, { k: 'd', e: [entry] }, ['reliable'])
       }
     }
@@ -518,10 +534,12 @@ export class SwarmEngine implements Router {
       }
       this.#dispatch({ e: fail, o: this.self, h: 0 })
     }
+    this.counters.deadLetters++
     this.events.emit('dead-letter', { envelope: e, reason })
   }
 
   #park(key: string, w: Wired): void {
+    this.counters.parked++
     let p = this.#parked.get(key)
     if (!p) this.#parked.set(key, (p = { since: this.#clock.now(), items: [] }))
     p.items.push(w)
@@ -649,9 +667,11 @@ export class SwarmEngine implements Router {
       }
       await this.#activateOn(to, moving)
       this.#applyEntries([{ type: address.type, id: address.id, node: to, version: moving.version, status: 'active', placement: moving.placement, ...(moving.input !== undefined ? { input: moving.input } : {}) }], true)
+      this.counters.handoffs++
       this.events.emit('agent-moved', { address, to })
     } catch {
       // The new home died or refused: the agent comes back here, state intact.
+      this.counters.handoffsFailed++
       if (moving !== undefined && !this.#stopped) {
         await this.#host.activate(moving.type, moving.id, moving.input, moving.state, true).catch(() => {})
         for (const e of moving.pending) this.#host.deliver(e)

@@ -210,6 +210,19 @@ export class Swarm {
     return this.system.ref(target, id)
   }
 
+  /**
+   * Counters of this node's cluster work: messages `forwarded` for agents that live elsewhere,
+   * directory `corrections` sent to stale senders, messages `parked` while an agent had no home,
+   * `deadLetters`, `handoffs` (and `handoffsFailed`), `restarts` after crashes, and `rerouted`
+   * unacknowledged messages of dead nodes.
+   *
+   * @example
+   * const { forwarded, corrections } = node.metrics()
+   */
+  metrics(): Readonly<Record<string, number>> {
+    return { ...this.#engine.counters }
+  }
+
   /** Every member this node knows, tombstones (`dead`, `left`) included, sorted by id. */
   members(): MemberInfo[] {
     return this.#engine.members()

@@ -177,3 +177,46 @@ t.test('spawning an id that already runs somewhere is refused (DuplicateAgentId)
   t.equal((await b.ref(CounterAgent, 'only-one').ask('get', {}, { timeout: 5000 })).total, 5, 'state untouched')
   await t.rejects(a.spawn(CounterAgent, { id: 'gpu-1', placement: capability('gpu') }), PlacementFailed)
 })
+
+t.test('placement per class (static placement = capability) and the capability filter of agents()', async (t) => {
+  const { GpuAgent } = await import('./helpers/agents.js')
+  const c = new MemoryCluster(7)
+  t.teardown(() => c.close())
+  await c.add('a')
+  await c.add('b', ['a'], { capabilities: ['gpu'] })
+  await c.add('c', ['a'])
+  await c.until(() => c.converged() && c.nodes.get('a')!.members().find((m) => m.id === 'b')?.capabilities.includes('gpu') === true, 'membership with metadata')
+  for (let i = 0; i < 10; i++) await c.nodes.get('c')!.spawn(GpuAgent, { id: `g-${i}` })
+  for (let i = 0; i < 10; i++) t.same(c.hosts(`g-${i}`, 'gpu'), ['b'], `g-${i} on the only gpu node`)
+  await c.until(() => c.nodes.get('a')!.agents({ capability: 'gpu' }).length === 10, 'directory on a')
+  t.equal(c.nodes.get('a')!.agents({ type: 'gpu' }).length, 10)
+})
+
+t.test('a sender with a stale view is forwarded and its directory corrected', async (t) => {
+  const { local } = await import('../src/index.js')
+  const c = new MemoryCluster(8)
+  t.teardown(() => c.close())
+  // No anti-entropy during the test, so only forwarding can teach c where the agent is.
+  const quiet = { timings: { antiEntropy: 600_000 } }
+  await c.add('a', [], quiet)
+  await c.add('b', ['a'], quiet)
+  await c.until(() => c.converged(), 'membership of 2')
+  // An id whose rendezvous home among {a, b, c} is a, but which runs on b (local placement).
+  const three = ['a', 'b', 'c'].map((id) => ({ id, capabilities: [], load: 0 }))
+  let id = ''
+  for (let i = 0; ; i++) if (rendezvousPick(placementKey({ type: 'counter', id: `x-${i}` }), three) === 'a') { id = `x-${i}`; break }
+  const b = c.nodes.get('b')!
+  await b.spawn(CounterAgent, { id, placement: local() })
+  b.ref(CounterAgent, id).tell('add', { n: 4 })
+  await c.until(() => c.nodes.get('a')!.find(id)?.node === 'b', 'a knows it is on b')
+  // c joins and asks at once: its directory is empty, so it routes by placement, to a.
+  const node = await c.add('c', ['a'], quiet)
+  await c.until(() => c.converged(), 'membership of 3')
+  const before = c.nodes.get('a')!.metrics()['forwarded']!
+  t.equal(node.find(id), undefined, 'c does not know the agent yet')
+  const r = await node.ref(CounterAgent, id).ask('get', {}, { timeout: 5000 })
+  t.equal(r.total, 4, 'the ask reached the agent on b')
+  t.ok(c.nodes.get('a')!.metrics()['forwarded']! > before, 'a forwarded it')
+  await c.until(() => node.find(id)?.node === 'b', 'c corrected')
+  t.ok(c.nodes.get('a')!.metrics()['corrections']! >= 1, 'a sent the correction')
+})

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { Agent, protocol, message, type Handlers, type Payload } from '@murmur/actor-core'
+import { capability } from '../../src/placement.js'
 
 export const Counter = protocol('counter', {
   add: message(z.object({ n: z.number(), seq: z.number().optional() }), { guarantee: ['reliable', 'fifo'] }),
@@ -55,5 +56,18 @@ export class LoggerAgent extends Agent<typeof Logger> implements Handlers<typeof
   }
   seqs() {
     return this.seen
+  }
+}
+
+export const Gpu = protocol('gpu', {
+  where: message(z.object({}), { reply: z.string() }),
+})
+
+/** Placed by its class: only on nodes that advertise the `gpu` capability. */
+export class GpuAgent extends Agent<typeof Gpu> implements Handlers<typeof Gpu> {
+  static protocol = Gpu
+  static placement = capability('gpu')
+  where() {
+    return this.id
   }
 }

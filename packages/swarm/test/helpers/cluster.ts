@@ -1,6 +1,6 @@
 import { createMemoryNetwork, createMemoryTransport, type MemoryNetwork } from '@murmur/transport'
 import { Swarm, type SwarmOptions } from '../../src/index.js'
-import { CounterAgent, EphemeralAgent, LoggerAgent } from './agents.js'
+import { CounterAgent, EphemeralAgent, LoggerAgent, GpuAgent } from './agents.js'
 
 export const SECRET = 'test-secret'
 
@@ -25,7 +25,7 @@ export class MemoryCluster {
       port: 0,
       secret: SECRET,
       seeds,
-      agents: [CounterAgent, EphemeralAgent, LoggerAgent],
+      agents: [CounterAgent, EphemeralAgent, LoggerAgent, GpuAgent],
       transport,
       clock: this.net.clockFor(id),
       ...extra,
