@@ -43,7 +43,7 @@ function expectedLines(file: string): Set<number> {
   return new Set(lines.flatMap((line, i) => (line.includes('// @error') ? [i + 1] : [])))
 }
 
-const bad = ['bad-missing-handler', 'bad-wrong-payload', 'bad-wrong-reply', 'bad-tell', 'bad-unknown-type']
+const bad = ['bad-missing-handler', 'bad-wrong-payload', 'bad-wrong-reply', 'bad-tell', 'bad-unknown-type', 'bad-machine']
 
 t.test('the strict options are on', async (t) => {
   t.ok(flags().includes('--strict'))

@@ -24,3 +24,10 @@ export async function use(): Promise<number> {
   byProtocol.tell('status', { progress: 1 })
   return n
 }
+
+// an xstate agent: replies for the request/response types are required and typed
+import { setup } from 'xstate'
+import { fromMachine } from '../../src/index.js'
+const m = setup({ types: { context: {} as { done: number } } }).createMachine({ context: { done: 0 } })
+export class MachineWorker extends fromMachine(Worker, m, { reply: { report: (s) => ({ done: s.context.done }) } }) {}
+export const mw = new ActorSystem().spawn(MachineWorker)
