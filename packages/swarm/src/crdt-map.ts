@@ -44,8 +44,14 @@ export interface CrdtMapState {
 /** A piece of state to ship: the entries that changed. Merging it is merging a (partial) state. */
 export type Delta = Readonly<Record<string, Entry>>
 
-/** Per key, a fingerprint of its entry: what anti-entropy compares. */
-export type Digest = Readonly<Record<string, string>>
+/**
+ * What anti-entropy compares: keys hashed into {@link DIGEST_BUCKETS} buckets, one fingerprint per
+ * non-empty bucket, so replicas in sync exchange a few hundred bytes however large the map is, and
+ * replicas out of sync exchange only the entries of the buckets that differ.
+ */
+export type Digest = Readonly<Record<number, string>>
+
+export const DIGEST_BUCKETS = 64
 
 export type Change = { readonly type: 'change'; readonly key: string; readonly value: unknown; readonly deleted: boolean }
 
@@ -168,16 +174,35 @@ function fingerprint(e: Entry): string {
   return fnv(s, 0x811c9dc5) + fnv(s, 0x01234567)
 }
 
+const bucketOf = (key: string): number => parseInt(fnv(key, 0x9747b28c), 36) % DIGEST_BUCKETS
+
 export function digest(state: CrdtMapState): Digest {
-  const out: Record<string, string> = {}
-  for (const [key, e] of Object.entries(state.entries)) out[key] = fingerprint(e)
+  const parts = new Map<number, string[]>()
+  for (const key of Object.keys(state.entries).sort()) {
+    const b = bucketOf(key)
+    const list = parts.get(b) ?? []
+    list.push(`${key}=${fingerprint(state.entries[key] as Entry)}`)
+    parts.set(b, list)
+  }
+  const out: Record<number, string> = {}
+  for (const [b, list] of parts) {
+    const joined = list.join(';')
+    out[b] = fnv(joined, 0x811c9dc5) + fnv(joined, 0x01234567)
+  }
   return out
 }
 
-/** The entries a replica with `theirs` lacks or holds in another version (merging settles which wins). */
+/**
+ * The entries of every bucket whose fingerprint differs from `theirs`: a superset of what the
+ * other replica lacks or holds in another version (merging settles which wins).
+ */
 export function deltaFor(state: CrdtMapState, theirs: Digest): Delta {
+  const mine = digest(state)
   const out: Record<string, Entry> = {}
-  for (const [key, e] of Object.entries(state.entries)) if (theirs[key] !== fingerprint(e)) out[key] = e
+  for (const [key, e] of Object.entries(state.entries)) {
+    const b = bucketOf(key)
+    if (theirs[b] !== mine[b]) out[key] = e
+  }
   return out
 }
 

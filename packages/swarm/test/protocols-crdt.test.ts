@@ -1,5 +1,5 @@
 import t from 'tap'
-import { crdtMapMachine, deltaFor, digest, emptyMap, get, has, merge, mergeDelta, put, remove, toObject, type CrdtMapState, type Semantics } from '../src/crdt-map.js'
+import { crdtMapMachine, deltaFor, digest, DIGEST_BUCKETS, emptyMap, get, has, merge, mergeDelta, put, remove, toObject, type CrdtMapState, type Semantics } from '../src/crdt-map.js'
 import { machineProcess } from '../src/internal/sim/process.js'
 import { prng, type Prng } from '../src/internal/sim/prng.js'
 import { Simulator } from '../src/internal/sim/simulator.js'
@@ -57,6 +57,18 @@ for (const semantics of ['lww', 'add-wins'] as const) {
     t.pass('50 random histories')
   })
 }
+
+t.test('digests stay small, and a difference ships only its bucket', async (t) => {
+  let a = emptyMap('lww')
+  for (let i = 0; i < 1000; i++) a = put(a, `key-${i}`, i, 'a', i).state
+  const b = put(a, 'key-500', 'changed', 'b', 5000).state
+  t.ok(Object.keys(digest(a)).length <= DIGEST_BUCKETS)
+  t.same(deltaFor(a, digest(a)), {}, 'in sync: nothing to send')
+  const delta = deltaFor(b, digest(a))
+  t.ok('key-500' in delta, 'the changed key is sent')
+  t.ok(Object.keys(delta).length < 1000 / 10, `with only its bucket: ${Object.keys(delta).length} entries`)
+  t.equal(get(mergeDelta(a, delta).state, 'key-500'), 'changed')
+})
 
 t.test('lww: the later write wins; equal clocks are broken by node id; a later remove wins', async (t) => {
   const a = put(emptyMap('lww'), 'k', 'from-a', 'a', 10).state
