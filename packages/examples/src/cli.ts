@@ -156,10 +156,10 @@ async function runNode(args: string[]): Promise<number> {
   const node = await Swarm.start({ port, secret, seeds, transport: withAdminEndpoint(transport, (op, p) => serve(op, p)), agents: agentList(...all) })
   await startAdmin(node, all, dashboard)
   serve = serveAdmin(node)
-  const board = dashboard === undefined ? undefined : await startDashboard(node, { port: dashboard })
+  const board = dashboard === undefined ? undefined : await startDashboard(node, { port: dashboard, protocols: all.map((c) => c.protocol) })
+  if (board) console.log(`dashboard on http://${board.address}/`)
   console.log(`murmur node ${node.nodeId} listening on ${node.address}; hosting ${classes.map((c) => c.protocol.name).join(', ')}`)
   if (seeds.length > 0) console.log(`joining through ${seeds.join(', ')}`)
-  if (board) console.log(`dashboard on http://${board.address}/`)
   node.on('member-up', (m) => console.log(`member up: ${m.id} (${m.address})`))
   node.on('member-down', (m) => console.log(`member down: ${m.id}`))
   await new Promise<void>((done) => {
