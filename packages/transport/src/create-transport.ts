@@ -175,6 +175,7 @@ class TransportNode implements Transport {
   #connector: Connector | undefined
   #handler: (message: InboundMessage) => void = () => {}
   #dirty: Lane[] = []
+  #spare: Lane[] = []
   #flushScheduled = false
   #soonScheduled = false
   #tickTimer: TimerHandle | undefined
@@ -705,8 +706,9 @@ class TransportNode implements Transport {
   }
 
   #flushLanes(acks: boolean): void {
+    // Two lists swapped, so a flush allocates nothing.
     const lanes = this.#dirty
-    this.#dirty = []
+    this.#dirty = this.#spare
     for (const lane of lanes) {
       if (!acks && lane.queue.length === 0 && lane.out.sent === lane.out.nextSeq - 1 && lane.link?.chunkQueue.length === 0) {
         this.#dirty.push(lane)
@@ -718,8 +720,20 @@ class TransportNode implements Transport {
       const link = lane.link?.link
       if (link?.cork && lane.queue.length + (lane.out.nextSeq - 1 - lane.out.sent) * 5 > this.#maxBatch * 5) link.cork(() => this.#flushLane(lane))
       else this.#flushLane(lane)
+      this.#sampleLane(lane)
     }
-    for (const lane of lanes) if (!lane.session.ended) this.#sampleLinks(lane.session)
+    lanes.length = 0
+    this.#spare = lanes
+  }
+
+  /** What the lane's link holds in its own buffer counts toward the session's buffered bytes. */
+  #sampleLane(lane: Lane): void {
+    const bytes = lane.link?.link?.bufferedAmount() ?? 0
+    const session = lane.session
+    if (bytes === lane.linkBytes) return
+    session.linkBytes += bytes - lane.linkBytes
+    lane.linkBytes = bytes
+    this.#checkDrained(session)
   }
 
   #flushLane(lane: Lane): void {
@@ -950,9 +964,7 @@ class TransportNode implements Transport {
   }
 
   #sampleLinks(session: Session): void {
-    let bytes = 0
-    for (const lane of session.lanes) if (lane.link?.link) bytes += lane.link.link.bufferedAmount()
-    session.linkBytes = bytes
+    for (const lane of session.lanes) this.#sampleLane(lane)
     this.#checkDrained(session)
   }
 

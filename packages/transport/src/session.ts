@@ -85,6 +85,8 @@ export interface Lane {
   ackDue: boolean
   /** In the core's list of lanes to flush this turn. */
   dirty: boolean
+  /** The link's own buffered bytes when last sampled (part of `Session.linkBytes`). */
+  linkBytes: number
   /** When the reliable stream last made progress (an ack advanced, or the first unacked was sent). */
   progressAt: number
 }
@@ -142,6 +144,7 @@ export function newSession(peer: PeerInfo, channels: readonly Channel[], now: nu
         latest: new LatestWins(),
         ackDue: false,
         dirty: false,
+        linkBytes: 0,
         progressAt: now,
       })
     }
