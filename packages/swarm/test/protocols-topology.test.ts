@@ -62,3 +62,73 @@ t.test('the same broadcast code reaches everyone on all three topologies', async
     t.equal(clientLinks <= maxLinks, true, `${name}: at most ${maxLinks} links per (client) node, saw ${clientLinks}`)
   }
 })
+
+// ---- the driver that runs a machine outside the simulator ----
+
+import { Driver } from '../src/internal/sim/driver.js'
+import { plumtree, type PlumtreeEvent, type PlumtreeMsg } from '../src/plumtree.js'
+import { hyParView } from '../src/hyparview.js'
+import { prng } from '../src/internal/sim/prng.js'
+import type { Clock, TimerHandle } from '@murmur/transport'
+
+/** A hand-cranked clock. */
+function manualClock(): Clock & { advance(ms: number): void; pending(): number } {
+  let now = 0
+  let timers: { at: number; fn: () => void; h: TimerHandle }[] = []
+  return {
+    now: () => now,
+    setTimeout: (fn, ms) => {
+      const h = { __timer: Symbol('t') }
+      timers.push({ at: now + ms, fn, h })
+      return h
+    },
+    clearTimeout: (h) => {
+      timers = timers.filter((x) => x.h !== h)
+    },
+    defer: (fn) => fn(),
+    advance(ms) {
+      const end = now + ms
+      for (;;) {
+        const due = timers.filter((x) => x.at <= end).sort((a, b) => a.at - b.at)[0]
+        if (due === undefined) break
+        timers = timers.filter((x) => x !== due)
+        now = due.at
+        due.fn()
+      }
+      now = end
+    },
+    pending: () => timers.length,
+  }
+}
+
+t.test('Driver: two Plumtree machines over a clock and a direct link', async (t) => {
+  const clock = manualClock()
+  const got: PlumtreeEvent[] = []
+  const drivers = new Map<string, Driver<unknown, PlumtreeMsg, never, PlumtreeEvent>>()
+  for (const self of ['a', 'b']) {
+    const d = new Driver(plumtree(), { self, rng: prng(1) }, undefined, {
+      clock,
+      send: (to, msg) => drivers.get(to)?.input({ type: 'recv', from: self, msg }),
+      emit: (ev) => (self === 'b' ? got.push(ev) : undefined),
+    })
+    drivers.set(self, d as never)
+  }
+  drivers.get('a')?.input({ type: 'peer-up', peer: 'b' })
+  drivers.get('b')?.input({ type: 'peer-up', peer: 'a' })
+  ;(drivers.get('a') as unknown as Driver<unknown, PlumtreeMsg, { type: 'broadcast'; payload: unknown }, PlumtreeEvent>).input({ type: 'app', req: { type: 'broadcast', payload: 'hi' } })
+  t.same(got.map((e) => e.payload), ['hi'])
+  t.ok(clock.pending() > 0, 'GC timers armed on the clock')
+  for (const d of drivers.values()) d.stop()
+  t.equal(clock.pending(), 0, 'stop clears every timer')
+})
+
+t.test('Driver: a set-timer of the same name replaces the earlier one', async (t) => {
+  const clock = manualClock()
+  const sent: string[] = []
+  const d = new Driver(hyParView({ interval: 100, rejoinInterval: 0 }), { self: 'x', rng: prng(2) }, {}, { clock, send: (to) => sent.push(to), emit: () => {} })
+  d.input({ type: 'recv', from: 'a', msg: { t: 'connect' } })
+  clock.advance(1000)
+  t.equal(clock.pending(), 1, 'one tick timer, re-armed each period, never piling up')
+  t.ok(sent.filter((to) => to === 'a').length >= 9, 'the tick ran about every 100 ms (a shuffle to the only neighbour each time)')
+  d.stop()
+})
