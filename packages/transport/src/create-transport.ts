@@ -775,7 +775,29 @@ class TransportNode implements Transport {
         count = 0
       }
     }
-    if (count > 0 || lane.ackDue) this.#sendData(conn, frame, count)
+    if (count > 0) this.#sendData(conn, frame, count)
+    else if (lane.ackDue) this.#sendAck(lane, conn, frame)
+    if (lane.channel.firstLane === 0 && session.controlAcks.length > 0) {
+      this.#sendRaw(conn, encodeFrame([FrameType.ack, ...session.controlAcks]))
+      session.controlAcks.length = 0
+    }
+  }
+
+  /**
+   * An ack with no data to ride on goes on the control lane when it is open, so that it never
+   * waits behind bulk data queued in the other direction of its own lane (which would stall the
+   * sender's window); on its own lane otherwise.
+   */
+  #sendAck(lane: Lane, conn: Conn, frame: unknown[]): void {
+    const control = lane.session.lanes[0] as Lane
+    if (lane === control || control.link?.phase !== 'open') {
+      this.#sendData(conn, frame, 0)
+      return
+    }
+    lane.ackDue = false
+    lane.session.controlAcks.push(lane.ref.channel, lane.ref.lane, lane.in.next - 1)
+    this.#counters.acksViaControl++
+    if (!control.dirty) this.#markDirty(control)
   }
 
   #sendData(conn: Conn, frame: unknown[], count: number): void {
@@ -829,6 +851,8 @@ class TransportNode implements Transport {
         return this.#onAck(conn.lane as Lane, frame[1] as number)
       case FrameType.chunk:
         return this.#onChunk(conn, frame)
+      case FrameType.ack:
+        return this.#onControlAcks(conn, frame)
       case FrameType.reject:
         // The peer is closing this link and says why (e.g. it lost a simultaneous-dial tie-break).
         this.#log.debug({ peer: conn.peer?.nodeId, reason: frame[2] }, 'peer closing link')
@@ -906,6 +930,17 @@ class TransportNode implements Transport {
     lane.progressAt = this.#now
     for (const l of session.lanes) if (!l.dirty && l.out.sent < l.out.nextSeq - 1) this.#markDirty(l)
     this.#checkDrained(session)
+  }
+
+  #onControlAcks(conn: Conn, frame: unknown[]): void {
+    const session = conn.lane?.session
+    expect(session !== undefined && conn.lane?.channel.firstLane === 0 && frame.length % 3 === 1, 'acks on the control lane')
+    for (let i = 1; i < frame.length; i += 3) {
+      const channel = this.#channelByName.get(frame[i] as string)
+      const index = frame[i + 1]
+      expect(channel !== undefined && isUint(index) && index < channel.parallelism && isUint(frame[i + 2]), 'lane ack')
+      this.#onAck(session.lanes[channel.firstLane + index] as Lane, frame[i + 2] as number)
+    }
   }
 
   #onChunk(conn: Conn, frame: unknown[]): void {

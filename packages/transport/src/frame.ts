@@ -19,6 +19,8 @@ export const FrameType = {
   data: 4,
   ping: 5,
   chunk: 6,
+  /** Acks of data lanes, carried on the control lane: `[7, channel, lane, ack, …]`. */
+  ack: 7,
 } as const
 
 /** Protocol version announced in the handshake; a peer with another one is refused. */
@@ -57,7 +59,7 @@ export function decodeFrame(data: Uint8Array, maxFrameSize: number): unknown[] {
   } catch (cause) {
     throw new MalformedFrame('frame is not valid CBOR', { size: data.byteLength }, { cause })
   }
-  if (!Array.isArray(value) || typeof value[0] !== 'number' || !Number.isInteger(value[0]) || value[0] < 0 || value[0] > FrameType.chunk) {
+  if (!Array.isArray(value) || typeof value[0] !== 'number' || !Number.isInteger(value[0]) || value[0] < 0 || value[0] > FrameType.ack) {
     throw new MalformedFrame('frame is not a known frame type')
   }
   return value

@@ -9,6 +9,8 @@ export function createCounters() {
     messagesDelivered: 0,
     bestEffortDropped: 0,
     retransmitted: 0,
+    /** Acks of data lanes sent on the control lane (they had no data to ride on). */
+    acksViaControl: 0,
     retransmitTimeouts: 0,
     duplicatesDropped: 0,
     staleDropped: 0,

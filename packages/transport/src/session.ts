@@ -109,6 +109,8 @@ export interface Session {
   /** Running when the control lane has no link: when it fires, the peer is gone. */
   giveUpTimer: TimerHandle | undefined
   readyWaiters: Set<() => void>
+  /** Acks owed on data lanes with nothing to ride on: `channel, lane, ack` triples for the control lane. */
+  readonly controlAcks: Array<string | number>
 }
 
 export function newSession(peer: PeerInfo, channels: readonly Channel[], now: number): Session {
@@ -125,6 +127,7 @@ export function newSession(peer: PeerInfo, channels: readonly Channel[], now: nu
     overHighWater: false,
     giveUpTimer: undefined,
     readyWaiters: new Set(),
+    controlAcks: [],
   }
   for (const channel of channels) {
     for (let lane = 0; lane < channel.parallelism; lane++) {

@@ -81,6 +81,8 @@ for (const [name, makeWorld] of [
     await expectRejected('oversized frame after the handshake', FrameTooLarge, () => raw.link.send(new Uint8Array(5000)), false)
     await expectRejected('bad message tuple', MalformedFrame, () => raw.link.send(encodeFrame([FrameType.data, 0, 'x', 'y'])), false)
     await expectRejected('ack for a message never sent', MalformedFrame, () => raw.link.send(encodeFrame([FrameType.data, 99])), false)
+    await expectRejected('lane ack for a message never sent', MalformedFrame, () => raw.link.send(encodeFrame([FrameType.ack, 'default', 0, 99])), false)
+    await expectRejected('lane ack for an unknown channel', MalformedFrame, () => raw.link.send(encodeFrame([FrameType.ack, 'nope', 0, 0])), false)
     await expectRejected('replayed handshake frame on an open link', MalformedFrame, () => raw.link.send(raw.sent[0]!), false)
     raw.link.send(encodeFrame([FrameType.data, 0, Flag.reliable, 1, null, 'fine']))
     await waitFor(() => got.some((m) => m.payload === 'fine'), 'a good frame after bad ones is delivered')

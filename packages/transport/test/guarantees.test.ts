@@ -68,6 +68,7 @@ t.test('reliable+fifo: exactly once, in order, at 25% loss, 20% duplication and 
   t.ok(m.duplicatesDropped! > 0, `receiver dropped ${m.duplicatesDropped} duplicates: without de-duplication they would reach the app`)
   t.ok(m.heldBack! > 0, `receiver held back ${m.heldBack} early arrivals: without hold-back the order would break`)
   t.ok(a.t.metrics().retransmitted! > 0, 'sender retransmitted')
+  t.ok(m.acksViaControl! > 0, 'acks with nothing to ride on went by the control lane')
 })
 
 t.test('reliable across a partition that heals and a link that breaks', async (t) => {
