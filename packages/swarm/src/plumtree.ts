@@ -28,7 +28,7 @@ export interface PlumtreeOptions {
   readonly prune?: boolean
 }
 
-/** A message id: the origin node and its sequence number. */
+/** A message id: the origin node, its incarnation, and its sequence number. */
 export type MessageId = string
 
 export interface Announcement {
@@ -72,6 +72,11 @@ interface Stored {
 export interface PlumtreeState {
   readonly eager: readonly NodeId[]
   readonly lazy: readonly NodeId[]
+  /**
+   * Drawn at start, so that a node that restarts under the same id does not reuse ids that others
+   * still hold as delivered (they would drop its new messages as duplicates).
+   */
+  readonly incarnation: string
   readonly seq: number
   readonly received: ReadonlyMap<MessageId, Stored>
   /** Announcers of messages heard of by IHAVE but not received, oldest first. */
@@ -92,6 +97,7 @@ const graftTimer = (id: MessageId): string => `pt:graft:${id}`
 interface Draft {
   eager: NodeId[]
   lazy: NodeId[]
+  incarnation: string
   seq: number
   received: Map<MessageId, Stored> | ReadonlyMap<MessageId, Stored>
   missing: Map<MessageId, readonly { readonly peer: NodeId; readonly round: number }[]> | PlumtreeState['missing']
@@ -231,9 +237,9 @@ export function plumtree(options: PlumtreeOptions = {}): Machine<PlumtreeState, 
   }
 
   return {
-    init(): Step<PlumtreeState, PlumtreeMsg, PlumtreeEvent> {
+    init(ctx): Step<PlumtreeState, PlumtreeMsg, PlumtreeEvent> {
       return {
-        state: { eager: [], lazy: [], seq: 0, received: new Map(), missing: new Map(), queue: new Map(), groups: [] },
+        state: { eager: [], lazy: [], incarnation: ctx.rng.int(2 ** 31).toString(36), seq: 0, received: new Map(), missing: new Map(), queue: new Map(), groups: [] },
         effects: [{ type: 'set-timer', name: PLUMTREE_GC, after: o.retention }],
       }
     },
@@ -255,7 +261,7 @@ export function plumtree(options: PlumtreeOptions = {}): Machine<PlumtreeState, 
             d.groups = d.groups.filter((g) => g !== group)
             break
           }
-          const id = `${ctx.self}:${d.seq}`
+          const id = `${ctx.self}:${d.incarnation}:${d.seq}`
           d.seq++
           const base = { t: 'gossip' as const, id, origin: ctx.self, round: 0, payload: input.req.payload }
           accept(d, ctx, input.req.group === undefined ? base : { ...base, group: input.req.group }, null, fx)

@@ -4,19 +4,29 @@ import { broadcastOnce, coldStart, crashFraction, floodCost, health, roundsToCon
 import { ctxOf, emits, sends, timers } from './protocols-helpers.js'
 
 const pt = plumtree()
-const state = (s: Partial<PlumtreeState>): PlumtreeState => ({ eager: [], lazy: [], seq: 0, received: new Map(), missing: new Map(), queue: new Map(), groups: [], ...s })
+const state = (s: Partial<PlumtreeState>): PlumtreeState => ({ eager: [], lazy: [], incarnation: 'i', seq: 0, received: new Map(), missing: new Map(), queue: new Map(), groups: [], ...s })
 const gossip = (id: string, round = 1) => ({ t: 'gossip' as const, id, origin: 'o', round, payload: id })
 
 t.test('broadcast: delivered locally, payload to eager peers, IHAVE to lazy peers in one batch', async (t) => {
   const s0 = state({ eager: ['a', 'b'], lazy: ['c'] })
   const one = pt.step(s0, { type: 'app', req: { type: 'broadcast', payload: 'p1' } }, ctxOf('x'))
-  t.same(emits(one.effects), [{ type: 'deliver', id: 'x:0', origin: 'x', payload: 'p1', round: 0 }])
+  t.same(emits(one.effects), [{ type: 'deliver', id: 'x:i:0', origin: 'x', payload: 'p1', round: 0 }])
   t.same(sends(one.effects).map((m) => m.to), ['a', 'b'])
   t.same(timers(one.effects), [PLUMTREE_FLUSH])
   const two = pt.step(one.state, { type: 'app', req: { type: 'broadcast', payload: 'p2' } }, ctxOf('x'))
   t.same(timers(two.effects), [], 'one flush timer for the batch')
   const flush = pt.step(two.state, { type: 'timer', name: PLUMTREE_FLUSH }, ctxOf('x'))
-  t.same(sends(flush.effects), [{ to: 'c', msg: { t: 'ihave', items: [{ id: 'x:0', round: 1 }, { id: 'x:1', round: 1 }] } }])
+  t.same(sends(flush.effects), [{ to: 'c', msg: { t: 'ihave', items: [{ id: 'x:i:0', round: 1 }, { id: 'x:i:1', round: 1 }] } }])
+})
+
+t.test('a restarted node (same id) draws a new incarnation, so its message ids are new', async (t) => {
+  const before = pt.init(ctxOf('x', 0, 1), undefined).state
+  const after = pt.init(ctxOf('x', 0, 2), undefined).state
+  const idOf = (s: PlumtreeState) => {
+    const [e] = emits(pt.step(s, { type: 'app', req: { type: 'broadcast', payload: 1 } }, ctxOf('x')).effects)
+    return e?.id
+  }
+  t.not(idOf(before), idOf(after))
 })
 
 t.test('a duplicate payload PRUNEs its link; a PRUNE moves the sender to lazy', async (t) => {
