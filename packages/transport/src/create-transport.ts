@@ -581,7 +581,9 @@ class TransportNode implements Transport {
       this.#events.emit('peer-up', session.peer)
     }
     conn.settle?.(undefined, session.peer)
-    if (conn.role === 'dialer' && channel.firstLane === 0) this.#ensureLanes(session)
+    // Any lane the dialer opens may be the first of a new session (a redial that reaches a restarted
+    // peer): the dialer then opens all the others, or they would never be dialled.
+    if (conn.role === 'dialer') this.#ensureLanes(session)
   }
 
   /** Close a link on purpose: its close is expected and does not trigger a redial. */
