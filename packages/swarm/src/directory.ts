@@ -53,16 +53,25 @@ export function merge(
   incoming: Iterable<DirectoryEntry>,
 ): { directory: Directory; changed: DirectoryEntry[] } {
   const next = new Map(directory)
+  return { directory: next, changed: mergeInto(next, incoming) }
+}
+
+/**
+ * The same rule as {@link merge}, applied in place to `target` (a node's own directory: copying
+ * ten thousand entries for every one that arrives made activations quadratic). Returns the entries
+ * that won.
+ */
+export function mergeInto(target: Map<string, DirectoryEntry>, incoming: Iterable<DirectoryEntry>): DirectoryEntry[] {
   const changed: DirectoryEntry[] = []
   for (const e of incoming) {
     const key = directoryKey(e.type, e.id)
-    const known = next.get(key)
+    const known = target.get(key)
     if (known === undefined || compareEntries(e, known) > 0) {
-      next.set(key, e)
+      target.set(key, e)
       changed.push(e)
     }
   }
-  return { directory: next, changed }
+  return changed
 }
 
 /** Default number of digest buckets: small enough to ship every round, fine enough to ship little. */

@@ -3,7 +3,7 @@ import type { Clock, TimerHandle, Transport, InboundMessage, Unacknowledged, Gua
 import type { FailureDetector } from './failure-detector.js'
 import type { Member, MemberUpdate, MembershipEffect, MembershipEvent } from './membership.js'
 import {
-  merge,
+  mergeInto,
   digest,
   differingBuckets,
   entriesIn,
@@ -110,7 +110,7 @@ export class SwarmEngine implements Router {
   readonly #clock: Clock
   readonly #timings: EngineTimings
   readonly #init: EngineInit
-  #dir: Directory = new Map()
+  readonly #dir = new Map<string, DirectoryEntry>()
   #live = new Set<string>()
   #gone = new Set<string>()
   readonly #members = new Map<string, Member>()
@@ -123,6 +123,8 @@ export class SwarmEngine implements Router {
   #corr = 0
   readonly #timers: TimerHandle[] = []
   readonly #connecting = new Set<string>()
+  /** Peers with a transport session (between `peer-up` and `peer-down`). */
+  readonly #sessions = new Set<string>()
   #stopping = false
   #stopped = false
   #lastLoad = -1
@@ -155,6 +157,7 @@ export class SwarmEngine implements Router {
     this.#host.useRouter(this)
     this.#t.onMessage((m) => this.#onMessage(m))
     this.#t.on('peer-down', (d) => {
+      this.#sessions.delete(d.peer.nodeId)
       if (d.unacknowledged.length > 0) this.#reroute(d.unacknowledged)
       if (d.reason !== 'forgotten' && this.#live.has(d.peer.nodeId)) {
         this.#run(this.#fd.handle({ kind: 'connection-lost', now: this.#clock.now(), nodeId: d.peer.nodeId }))
@@ -162,6 +165,7 @@ export class SwarmEngine implements Router {
     })
     // A member is up before its session is: moves and parked messages toward it wait for this.
     this.#t.on('peer-up', (peer) => {
+      this.#sessions.add(peer.nodeId)
       if (this.#live.has(peer.nodeId)) this.#onMembershipChanged()
     })
     this.#t.on('drained', () => this.#retryParked(undefined))
@@ -297,7 +301,8 @@ export class SwarmEngine implements Router {
     for (const { address, key, entry } of this.#movable()) {
       if (this.#outgoing.has(key)) continue
       const home = homeOf(this.#strategyFor(address.type, entry?.placement), address, this.self, ctx)
-      if (home !== undefined && home !== this.self && this.#live.has(home)) void this.#handoff(address, home)
+      // Only once a session is up: a move that cannot be sent would stop and restart the agent here.
+      if (home !== undefined && home !== this.self && this.#live.has(home) && this.#sessions.has(home)) void this.#handoff(address, home)
     }
     for (const entry of this.#dir.values()) {
       if (entry.status !== 'active' || !this.#gone.has(entry.node)) continue
@@ -321,9 +326,8 @@ export class SwarmEngine implements Router {
   // ───────────────────────────── directory ─────────────────────────────
 
   #applyEntries(entries: readonly DirectoryEntry[], announce: boolean): void {
-    const { directory, changed } = merge(this.#dir, entries)
+    const changed = mergeInto(this.#dir, entries)
     if (changed.length === 0) return
-    this.#dir = directory
     for (const e of changed) {
       const address = { type: e.type, id: e.id }
       const key = directoryKey(e.type, e.id)

@@ -44,3 +44,13 @@ t.test('anti-entropy: digests find the differing keys and one exchange converges
   t.same(b.get(directoryKey('w', 'w-77')), e('w-77', 'n3', 2))
   t.same(differingBuckets([1, 2], [1]), [0, 1], 'length mismatch: everything')
 })
+
+t.test('mergeInto applies the same rule in place', async (t) => {
+  const { mergeInto } = await import('../src/directory.js')
+  const target = new Map<string, DirectoryEntry>()
+  const updates = [e('x', 'a', 1), e('x', 'b', 1), e('y', 'a', 3), e('y', 'c', 2)]
+  const changed = mergeInto(target, updates)
+  t.same([...target.values()].sort((p, q) => (p.id < q.id ? -1 : 1)), [e('x', 'b', 1), e('y', 'a', 3)])
+  t.equal(changed.length, 3, 'x twice (a then b won), y once')
+  t.same(merge(new Map(), updates).directory, target, 'same result as the pure merge')
+})
