@@ -20,6 +20,11 @@ await new Promise<void>((resolve, reject) => {
   ws.once('error', reject)
 })
 ws.on('message', (d: Buffer) => onMessage(d))
+ws.on('close', (code, reason) => {
+  process.stderr.write(`raw-client: connection closed (code ${code}${reason.length > 0 ? `, ${reason.toString()}` : ''})\n`)
+  process.exit(1)
+})
+ws.on('error', (err) => process.stderr.write(`raw-client: ${err.stack ?? err.message}\n`))
 // ws has no public cork: the underlying net.Socket is the only way to put one burst in one write.
 const socket = (ws as unknown as { _socket: Socket })._socket
 socket.setNoDelay(true)

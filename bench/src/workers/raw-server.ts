@@ -15,6 +15,8 @@ let mode: 'sink' | 'echo' = 'sink'
 let conn: uWS.WebSocket<unknown> | undefined
 let connected: (() => void) | undefined
 let onDrain: (() => void) | undefined
+/** Why the client's connection closed, once it has. */
+let closed: string | undefined
 
 const app = uWS.App().ws('/*', {
   compression: uWS.DISABLED,
@@ -30,8 +32,11 @@ const app = uWS.App().ws('/*', {
     else sink.onFrame(new Uint8Array(msg))
   },
   drain: () => onDrain?.(),
-  close: () => {
+  close: (_ws, code, message) => {
     conn = undefined
+    closed = `client connection closed (code ${code}${message.byteLength > 0 ? `, ${Buffer.from(message).toString()}` : ''})`
+    process.stderr.write(`raw-server: ${closed}\n`)
+    onDrain?.()
   },
 })
 
@@ -47,10 +52,20 @@ function source(r: SendRound): Promise<number> {
   const ws = conn
   if (ws === undefined) return Promise.reject(new Error('source: no client connected'))
   const next = frameMaker(r)
+  // uWS 20.30 corrupts the stream with frames ≥ 16 KiB under kernel backpressure (its direct-write
+  // path loses the payload when the kernel takes less than the header: uWebSockets PR #1662, fixed
+  // upstream after 20.30; the client then closes with 1002). The raw shapes of this direction stay
+  // below 16 KiB per frame.
+  if ((r.bytes ?? r.msgs * 64) >= 16 * 1024) return Promise.reject(new Error('source: frames of 16 KiB or more corrupt the stream in uWS 20.30'))
   const end = Date.now() + r.ms
   let frames = 0
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const pump = (): void => {
+      if (conn !== ws) {
+        onDrain = undefined
+        reject(new Error(`source: ${closed ?? 'client gone'}`))
+        return
+      }
       if (Date.now() >= end) {
         onDrain = undefined
         ws.cork(() => ws.send(Buffer.alloc(END_MARKER), true))
