@@ -42,16 +42,16 @@ runtime_ms() ->
             Total
     end.
 
-%% [RxNode, Rounds, Warmup, RoundMs, RttSamples, Window]
-tx([Rx, Rounds, Warmup, Ms, Samples, Window]) ->
+%% [RxNode, Rounds, Warmup, RoundMs, RttSamples, Window, Tests]; Tests: a list of send, rtt, inflight.
+tx([Rx, Rounds, Warmup, Ms, Samples, Window, Tests]) ->
     ok = connect(Rx, 200),
     Dest = rpc:call(Rx, erlang, whereis, [rx]),
     lists:foreach(
         fun(I) ->
             Measured = I > Warmup,
-            round(Measured, "peer.erlang.send", Dest, fun() -> send(Dest, Ms) end),
-            round(Measured, "peer.erlang.rtt", Dest, fun() -> rtt(Dest, Samples, Ms) end),
-            round(Measured, "peer.erlang.inflight", Dest, fun() -> inflight(Dest, Window, Ms) end)
+            [round(Measured, Dest, fun() -> send(Dest, Ms) end) || lists:member(send, Tests)],
+            [round(Measured, Dest, fun() -> rtt(Dest, Samples, Ms) end) || lists:member(rtt, Tests)],
+            [round(Measured, Dest, fun() -> inflight(Dest, Window, Ms) end) || lists:member(inflight, Tests)]
         end,
         lists:seq(1, Warmup + Rounds)),
     Dest ! stop,
@@ -65,7 +65,7 @@ connect(Rx, N) ->
     end.
 
 %% Runs F, measuring both nodes' CPU; F returns [{Name, Value}].
-round(Measured, _What, Dest, F) ->
+round(Measured, Dest, F) ->
     RxCpu0 = remote_runtime(Dest), TxCpu0 = runtime_ms(), T0 = now_ns(),
     Values = F(),
     WallMs = (now_ns() - T0) / 1.0e6,

@@ -44,8 +44,18 @@ export function erlangMissing(): string | undefined {
   return missing.length === 0 ? undefined : `skipped: ${missing.join(', ')} not on PATH (Debian: apt-get install erlang-base)`
 }
 
-/** Runs both nodes; adds every `RESULT` line of the sender to `out`. */
-export async function measureErlang(p: Plan, out: Collector): Promise<void> {
+/** The tests of `murmur_bench:tx` that produce the figures `wants` selects. */
+function testsFor(wants: (name: string) => boolean): string[] {
+  const tests: Record<string, readonly string[]> = {
+    send: ['peer.erlang.send'],
+    rtt: ['peer.erlang.rtt-p50', 'peer.erlang.rtt-p99'],
+    inflight: ['peer.erlang.inflight'],
+  }
+  return Object.keys(tests).filter((t) => tests[t]!.some(wants))
+}
+
+/** Runs both nodes; adds every `RESULT` line of the sender (figures `wants` selects) to `out`. */
+export async function measureErlang(p: Plan, wants: (name: string) => boolean, out: Collector): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'murmur-bench-erl-'))
   try {
     const compiled = spawnSync('erlc', ['-o', dir, SOURCE], { encoding: 'utf8', timeout: 60_000 })
@@ -58,7 +68,7 @@ export async function measureErlang(p: Plan, out: Collector): Promise<void> {
     const nodes = []
     try {
       nodes.push(spawnTracked('erl', ['-name', rxName, ...common, '-eval', 'murmur_bench:rx(), halt().'], { env }))
-      const args = `['${rxName}', ${p.rounds}, ${p.warmup}, ${p.roundMs}, ${p.rttSamples}, 1000]`
+      const args = `['${rxName}', ${p.rounds}, ${p.warmup}, ${p.roundMs}, ${p.rttSamples}, 1000, [${testsFor(wants).join(', ')}]]`
       const tx = spawnTracked('erl', ['-name', `murmur_tx_${tag}@127.0.0.1`, ...common, '-eval', `murmur_bench:tx(${args}), halt().`], { env })
       nodes.push(tx)
       const budgetMs = (p.warmup + p.rounds) * (3 * Math.max(p.roundMs, 1000) + 2000) + 30_000
@@ -67,16 +77,29 @@ export async function measureErlang(p: Plan, out: Collector): Promise<void> {
         const m = /^RESULT (\S+) (\S+) (\S+) (\S+)$/.exec(line.trim())
         if (m === null) continue
         const name = m[1] as keyof typeof ERLANG_FIGURES
+        if (!wants(name)) continue
         out.add(name, ERLANG_FIGURES[name] ?? '', Number(m[2]), { 'tx node': Number(m[3]), 'rx node': Number(m[4]) })
       }
       if (!text.includes('DONE')) throw new Error(`Erlang sender did not finish:\n${text.slice(-2000)}`)
     } finally {
-      for (const c of nodes) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
+      await Promise.all(nodes.map(stopNode))
       await epmd.close()
     }
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
+}
+
+/** Gives a node that was told to stop a moment to halt, then kills it; resolves once it is gone. */
+function stopNode(node: ReturnType<typeof spawnTracked>): Promise<void> {
+  if (node.exitCode !== null || node.signalCode !== null) return Promise.resolve()
+  return new Promise((resolve) => {
+    const t = setTimeout(() => node.kill('SIGKILL'), 2000)
+    node.once('exit', () => {
+      clearTimeout(t)
+      resolve()
+    })
+  })
 }
 
 /** Everything `child` writes to stdout until it exits (killed after `timeoutMs`), stderr appended. */

@@ -24,8 +24,8 @@ export const suite: BenchSuite = {
     const records: BenchRecord[] = []
     if (erlangNames.some((n) => ctx.wants(n))) {
       const missing = erlangMissing()
-      if (missing !== undefined) records.push(...erlangNames.map((n) => skipped(n, ERLANG_FIGURES[n], missing)))
-      else await measureErlang(p, out).catch((err: unknown) => errors.push(`erlang: ${String(err)}`))
+      if (missing !== undefined) records.push(...erlangNames.filter(ctx.wants).map((n) => skipped(n, ERLANG_FIGURES[n], missing)))
+      else await measureErlang(p, ctx.wants, out).catch((err: unknown) => errors.push(`erlang: ${String(err)}`))
     }
     records.unshift(...out.records())
     // One peer failing still reports the other's figures; the suite fails after that.
