@@ -15,6 +15,7 @@ import {
   PeerUnknown,
   PeerUnreachable,
   ProtocolMismatch,
+  SessionLost,
   TransportError,
   UnknownChannel,
 } from './errors.js'
@@ -31,13 +32,14 @@ import {
   freshNonce,
   helloFrame,
   parseHello,
-  parseProof,
   parseWelcome,
+  proofFrame,
   rejectFrame,
   verifyProof,
   verifyWelcome,
   type LaneRef,
   type LocalIdentity,
+  type SessionClaim,
 } from './handshake.js'
 import { createCounters } from './metrics.js'
 import { ack, classify, offsetOf, push, rewind, unackedEntries } from './reliable.js'
@@ -48,6 +50,7 @@ import {
   keepsExisting,
   newConn,
   newSession,
+  reconcile,
   type Channel,
   type Conn,
   type Lane,
@@ -117,6 +120,7 @@ const rejectCodes: Record<string, new (message: string) => TransportError> = {
   [UnknownChannel.code]: UnknownChannel,
   [HandshakeRequired.code]: HandshakeRequired,
   [HandshakeTimeout.code]: HandshakeTimeout,
+  [SessionLost.code]: SessionLost,
 }
 
 function aborted(signal: AbortSignal | undefined): Aborted {
@@ -170,6 +174,7 @@ class TransportNode implements Transport {
   readonly #sessions = new Map<string, Session>()
   readonly #conns = new Set<Conn>()
   readonly #causal = new Map<string, CausalGroup>()
+  readonly #provisional = new Map<string, number>()
   readonly #events = new Emitter<TransportEvents>((error) => this.#log.warn({ err: error }, 'transport event listener threw'))
   readonly #counters = createCounters()
   #connector: Connector | undefined
@@ -414,8 +419,23 @@ class TransportNode implements Transport {
     return this.#handlers(conn)
   }
 
-  /** Open a link for `ref` to `address` and run the dialer's side of the handshake. */
-  #dial(address: string, ref: LaneRef, signal?: AbortSignal): Promise<PeerInfo> {
+  /**
+   * Open a link for `ref` to `address` and run the dialer's side of the handshake. When the
+   * acceptor resumed a session we no longer have, it ends that session on our `SessionLost`, and
+   * the next attempt starts a fresh one.
+   */
+  async #dial(address: string, ref: LaneRef, signal?: AbortSignal): Promise<PeerInfo> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#dialOnce(address, ref, signal)
+      } catch (error) {
+        if (!(error instanceof SessionLost) || attempt >= 3) throw error
+        await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, 10 * (attempt + 1)))
+      }
+    }
+  }
+
+  #dialOnce(address: string, ref: LaneRef, signal?: AbortSignal): Promise<PeerInfo> {
     this.#assertRunning()
     if (signal?.aborted) return Promise.reject(aborted(signal))
     const conn = newConn('dialer', this.#clock.now())
@@ -471,7 +491,14 @@ class TransportNode implements Transport {
 
   #onHandshakeFrame(conn: Conn, frame: unknown[]): void {
     const type = frame[0]
-    if (type === FrameType.reject) throw this.#rejection(frame)
+    if (type === FrameType.reject) {
+      // The dialer found that we resume a session of its that it no longer has: end ours.
+      if (frame[1] === SessionLost.code && conn.hello && conn.role === 'acceptor') {
+        const session = this.#sessionOf(conn.hello)
+        if (session && session.peerEpoch === frame[3]) this.#resetSession(session)
+      }
+      throw this.#rejection(frame)
+    }
     switch (conn.phase) {
       case 'hello': {
         if (type !== FrameType.hello) throw new HandshakeRequired(`frame type ${type} before the handshake`)
@@ -483,26 +510,30 @@ class TransportNode implements Transport {
           throw new UnknownChannel(`peer opened lane ${hello.lane} of channel '${hello.channel}', not configured here`, { channel: hello.channel })
         }
         if (hello.nodeId === this.nodeId) throw new ConnectionRefused('a node cannot connect to itself')
-        const { frame: welcome, expected } = answerHello(this.#identity, hello, freshNonce())
+        const current = this.#sessionOf(hello)
+        const mine: SessionClaim = current ? { epoch: current.epoch, claim: current.peerEpoch } : { epoch: this.#provisionalEpoch(hello), claim: 0 }
         conn.hello = hello
-        conn.expected = expected
+        conn.epoch = mine.epoch
+        conn.nonce = freshNonce()
         conn.phase = 'proof'
-        this.#sendRaw(conn, encodeFrame(welcome))
+        this.#sendRaw(conn, encodeFrame(answerHello(this.#identity, hello, conn.nonce, mine)))
         return
       }
       case 'proof': {
         if (type !== FrameType.proof) throw new HandshakeRequired(`frame type ${type} before the handshake`)
         const hello = conn.hello as NonNullable<Conn['hello']>
-        verifyProof(conn.expected as Uint8Array, parseProof(frame), hello.nodeId)
-        this.#open(conn, { nodeId: hello.nodeId, incarnation: hello.incarnation, address: hello.address }, hello)
+        const theirs = verifyProof(this.#identity, hello, conn.nonce as Uint8Array, frame)
+        this.#open(conn, { nodeId: hello.nodeId, incarnation: hello.incarnation, address: hello.address }, hello, theirs)
         return
       }
       case 'welcome': {
         if (type !== FrameType.welcome) throw new HandshakeRequired(`frame type ${type} before the handshake`)
         const hello = conn.hello as NonNullable<Conn['hello']>
-        const { peer, frame: proof } = verifyWelcome(this.#identity, hello, parseWelcome(frame))
-        this.#sendRaw(conn, encodeFrame(proof))
-        this.#open(conn, peer, hello)
+        const welcome = parseWelcome(frame)
+        const peer = verifyWelcome(this.#identity, hello, welcome)
+        const session = this.#open(conn, peer, hello, welcome.session)
+        // Sent after `#open` decided about the session, so it carries the session it kept or made.
+        this.#sendRaw(conn, encodeFrame(proofFrame(this.#identity, hello, peer, welcome.nonce, { epoch: session.epoch, claim: session.peerEpoch })))
         return
       }
     }
@@ -534,19 +565,36 @@ class TransportNode implements Transport {
   }
 
   /** The link is authenticated: bind it to its session's lane (creating the session if new). */
-  #open(conn: Conn, peer: PeerInfo, ref: LaneRef): void {
-    conn.phase = 'open'
+  #open(conn: Conn, peer: PeerInfo, ref: LaneRef, theirs: SessionClaim): Session {
     conn.peer = peer
     let session = this.#sessions.get(peer.nodeId)
     if (session && session.peer.incarnation !== peer.incarnation) {
       this.#endSession(session, 'restarted with a new incarnation')
       session = undefined
     }
+    // The acceptor announced an epoch in WELCOME (its session's, or one for the session to come).
+    if (conn.role === 'acceptor' && session && session.epoch !== conn.epoch) {
+      throw new ConnectionRefused('the session changed during the handshake; retry')
+    }
+    const local = session ?? (conn.role === 'acceptor' ? { epoch: conn.epoch, peerEpoch: 0 } : undefined)
+    const decision = reconcile(local, theirs.epoch, theirs.claim)
+    if (decision === 'stale-claim') {
+      throw new SessionLost(`${peer.nodeId} resumes a session this node no longer has`, { epoch: theirs.claim })
+    }
+    if (decision === 'reset' && session) {
+      this.#resetSession(session)
+      session = undefined
+    }
+    conn.phase = 'open'
     const isNew = session === undefined
     if (!session) {
-      session = newSession(peer, this.#channels, this.#clock.now())
+      // The dialer takes the epoch it would announce as an acceptor: when both nodes dial each
+      // other at once, each side's session then has the one epoch the other learned.
+      const epoch = conn.role === 'acceptor' ? conn.epoch : this.#provisionalEpoch(peer)
+      this.#provisional.delete(`${peer.nodeId}/${peer.incarnation}`)
+      session = newSession(peer, this.#channels, this.#clock.now(), epoch, theirs.epoch)
       this.#sessions.set(peer.nodeId, session)
-    }
+    } else session.peerEpoch = theirs.epoch
     session.suspended = false
     const channel = this.#channelByName.get(ref.channel) as Channel
     const lane = session.lanes[channel.firstLane + ref.lane] as Lane
@@ -556,7 +604,7 @@ class TransportNode implements Transport {
         this.#counters.duplicateLinksClosed++
         conn.settle?.(undefined, session.peer)
         this.#retire(conn, 'duplicate link')
-        return
+        return session
       }
       this.#counters.duplicateLinksClosed++
       this.#retire(existing, 'replaced by a simultaneous dial')
@@ -584,6 +632,38 @@ class TransportNode implements Transport {
     // Any lane the dialer opens may be the first of a new session (a redial that reaches a restarted
     // peer): the dialer then opens all the others, or they would never be dialled.
     if (conn.role === 'dialer') this.#ensureLanes(session)
+    return session
+  }
+
+  #sessionOf(peer: { readonly nodeId: string; readonly incarnation: number }): Session | undefined {
+    const session = this.#sessions.get(peer.nodeId)
+    return session?.peer.incarnation === peer.incarnation ? session : undefined
+  }
+
+  #newEpoch(): number {
+    return Math.floor(this.#random() * 2 ** 48) + 1
+  }
+
+  /**
+   * The epoch announced to a peer we have no session with. Every lane's handshake announces the
+   * same one until the session exists, or concurrent lanes would each look like a new session.
+   * Bounded: HELLOs come before authentication.
+   */
+  #provisionalEpoch(peer: { readonly nodeId: string; readonly incarnation: number }): number {
+    const key = `${peer.nodeId}/${peer.incarnation}`
+    let epoch = this.#provisional.get(key)
+    if (epoch === undefined) {
+      epoch = this.#newEpoch()
+      this.#provisional.set(key, epoch)
+      if (this.#provisional.size > 1024) this.#provisional.delete(this.#provisional.keys().next().value as string)
+    }
+    return epoch
+  }
+
+  /** The peer lost its side of the session: ours cannot be resumed; its unacked messages go back. */
+  #resetSession(session: Session): void {
+    this.#counters.sessionResets++
+    this.#endSession(session, 'the peer lost the session (it forgot this node)')
   }
 
   /** Close a link on purpose: its close is expected and does not trigger a redial. */

@@ -50,6 +50,11 @@ export class ProtocolMismatch extends transportErrorClass('PROTOCOL_MISMATCH') {
 export class HandshakeTimeout extends transportErrorClass('HANDSHAKE_TIMEOUT') {}
 /** An open link stayed silent for three heartbeat intervals; it is closed and redialled. */
 export class HeartbeatTimeout extends transportErrorClass('HEARTBEAT_TIMEOUT') {}
+/**
+ * A peer resumed a session this node no longer has (it was forgotten): the peer must end its side
+ * (handing back its unacked messages) and start afresh. `details.epoch` names the stale session.
+ */
+export class SessionLost extends transportErrorClass('SESSION_LOST') {}
 /** A channel that is not configured on this node (at `send`, or announced by a peer's link). */
 export class UnknownChannel extends transportErrorClass('UNKNOWN_CHANNEL') {}
 /** No session with that node id. */

@@ -38,6 +38,7 @@ export {
   ProtocolMismatch,
   HandshakeTimeout,
   HeartbeatTimeout,
+  SessionLost,
   UnknownChannel,
   PeerUnknown,
   PeerUnreachable,

@@ -26,6 +26,8 @@ export function createCounters() {
     heartbeatTimeouts: 0,
     peersUp: 0,
     peersDown: 0,
+    /** Sessions ended because the peer had lost (forgotten) its side. */
+    sessionResets: 0,
     overloaded: 0,
   }
 }

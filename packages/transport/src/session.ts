@@ -27,8 +27,10 @@ export interface Conn {
   phase: Phase
   /** The HELLO we sent (dialer) or received (acceptor). */
   hello: Hello | undefined
-  /** Acceptor: the dialer proof that must come back. */
-  expected: Uint8Array | undefined
+  /** Acceptor: the nonce it sent in WELCOME (the dialer's proof covers it). */
+  nonce: Uint8Array | undefined
+  /** Acceptor: the session epoch it announced in WELCOME. */
+  epoch: number
   peer: PeerInfo | undefined
   lane: Lane | undefined
   readonly openedAt: number
@@ -50,7 +52,8 @@ export function newConn(role: 'dialer' | 'acceptor', now: number): Conn {
     link: undefined,
     phase: role === 'dialer' ? 'welcome' : 'hello',
     hello: undefined,
-    expected: undefined,
+    nonce: undefined,
+    epoch: 0,
     peer: undefined,
     lane: undefined,
     openedAt: now,
@@ -93,6 +96,10 @@ export interface Lane {
 
 export interface Session {
   readonly peer: PeerInfo
+  /** This node's epoch for the session: random, new with every session object. */
+  readonly epoch: number
+  /** The peer's epoch this session is synchronised with (0: not yet). */
+  peerEpoch: number
   readonly lanes: Lane[]
   /** Where to redial (the address it announced). */
   readonly address: string
@@ -113,10 +120,12 @@ export interface Session {
   readonly controlAcks: Array<string | number>
 }
 
-export function newSession(peer: PeerInfo, channels: readonly Channel[], now: number): Session {
+export function newSession(peer: PeerInfo, channels: readonly Channel[], now: number, epoch: number, peerEpoch: number): Session {
   const lanes: Lane[] = []
   const session: Session = {
     peer,
+    epoch,
+    peerEpoch,
     lanes,
     address: peer.address,
     suspended: false,
@@ -178,4 +187,24 @@ export function keepsExisting(existingDialer: string, incomingDialer: string): b
 
 export function dialerOf(conn: Conn, self: string): string {
   return conn.role === 'dialer' ? self : (conn.peer?.nodeId ?? '')
+}
+
+/**
+ * Whether a link may resume a session. Sequence numbers only mean something while both sides hold
+ * the same session: if one side forgot the other (`forget`, give-up) and the peer comes back with
+ * the same incarnation, resuming would drop (as "duplicates") or stall on every message. So each
+ * session has an epoch, and in the handshake each side says its epoch and the epoch of the peer's
+ * session it is synchronised with (`claim`, 0 for none). Given what this side holds (`local`,
+ * `undefined` for no session) and what the peer said:
+ * - `stale-claim`: the peer resumes a session of ours that no longer exists: refuse with
+ *   `SessionLost`; the peer ends its session (its unacked messages go out in `peer-down`).
+ * - `reset`: the peer has a new session (it forgot us): end ours the same way, start afresh.
+ * - `resume` / `new`: carry on, or start the first session.
+ */
+export type Reconciliation = 'resume' | 'new' | 'reset' | 'stale-claim'
+
+export function reconcile(local: { readonly epoch: number; readonly peerEpoch: number } | undefined, peerEpoch: number, claim: number): Reconciliation {
+  if (claim !== 0 && (local === undefined || local.epoch !== claim)) return 'stale-claim'
+  if (local === undefined) return 'new'
+  return local.peerEpoch === 0 || local.peerEpoch === peerEpoch ? 'resume' : 'reset'
 }

@@ -69,7 +69,7 @@ for (const [name, makeWorld] of [
     )
     await expectRejected('wrong proof', AuthenticationFailed, (raw) => {
       raw.link.send(encodeFrame(helloFrame(identity, { channel: 'control', lane: 0 }, freshNonce())))
-      raw.link.send(encodeFrame([FrameType.proof, new Uint8Array(32)]))
+      raw.link.send(encodeFrame([FrameType.proof, new Uint8Array(32), 1, 0]))
     })
     t.notOk(got.some((m) => m.payload === 'sneaky'), 'nothing from an unauthenticated link was delivered')
 

@@ -198,3 +198,43 @@ t.test('a crashed peer that never returns is declared gone after giveUpAfter', a
   t.same(a.downs[0]?.unacknowledged.map((u) => u.payload), range(10))
   t.ok(a.t.metrics().reconnects! > 0, 'it tried to reconnect first')
 })
+
+t.test('a peer that forgot us comes back with the same incarnation: sessions restart on both sides, nothing stalls or is lost silently', async (t) => {
+  const { start, connect } = setup(t, 19)
+  const a = await start({ nodeId: 'a', reconnect: { giveUpAfter: 1e12, initialDelay: 5 } })
+  const b = await start({ nodeId: 'b', reconnect: { giveUpAfter: 1e12, initialDelay: 5 } })
+  await connect(a, b)
+  for (const i of range(50)) a.t.send('b', i)
+  await waitFor(() => b.got.length === 50 && a.t.capacity('b').inFlight === 0, 'first batch delivered and acked')
+
+  // b forgets a (its failure detector said so), a does not: a's redial must not resume.
+  b.t.forget('a')
+  t.equal(b.downs.length, 1)
+  for (const i of range(20)) a.t.send('b', 1000 + i) // into a's old session: b can no longer de-duplicate them
+  await waitFor(() => a.downs.length === 1, 'a learns that b lost the session')
+  t.match(a.downs[0]?.reason, /lost the session/)
+  const handedBack = a.downs[0]!.unacknowledged.map((u) => u.payload as number)
+  await waitFor(() => a.t.peers().length === 1 && b.t.peers().length === 1, 'fresh sessions on both sides')
+  for (const i of range(100)) a.t.send('b', 2000 + i)
+  await waitFor(() => b.got.filter((m) => (m.payload as number) >= 2000).length === 100, 'the new session delivers', 30_000)
+  const seen = ints(b)
+  t.same(seen.filter((v) => v >= 2000), range(100).map((i) => 2000 + i), 'new session: exactly once, in order')
+  const gap = range(20).map((i) => 1000 + i)
+  for (const v of gap) t.ok(seen.filter((x) => x === v).length + handedBack.filter((x) => x === v).length >= 1, `gap message ${v}: delivered or handed back, never silently lost`)
+  t.ok(a.t.metrics().sessionResets! + b.t.metrics().sessionResets! >= 1)
+
+  // Now the dialer forgets and the acceptor remembers: the acceptor's claim is refused, it resets.
+  await waitFor(() => b.t.peers().length === 1, 'b has its session with a')
+  a.t.forget('b')
+  b.downs.length = 0
+  for (const i of range(5)) b.t.send('a', i)
+  await a.t.connect('b')
+  await waitFor(() => b.downs.length === 1, 'b ends the session a no longer has')
+  t.match(b.downs[0]?.reason, /lost the session/)
+  t.same(b.downs[0]!.unacknowledged.map((u) => u.payload), range(5), "b's messages into the stale session are handed back")
+  await waitFor(() => b.t.peers().length === 1, 'b has a fresh session')
+  a.got.length = 0
+  for (const i of range(30)) b.t.send('a', i)
+  await waitFor(() => a.got.length >= 30, 'b → a works in the fresh session', 30_000)
+  t.same(ints(a).slice(-30), range(30))
+})

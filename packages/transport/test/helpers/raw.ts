@@ -1,6 +1,6 @@
 import type { Link, LinkHandlers } from '../../src/index.js'
 import { decodeFrame, encodeFrame, PROTOCOL_VERSION } from '../../src/frame.js'
-import { freshNonce, helloFrame, parseWelcome, verifyWelcome, type Hello, type LocalIdentity } from '../../src/handshake.js'
+import { freshNonce, helloFrame, parseWelcome, proofFrame, verifyWelcome, type Hello, type LocalIdentity } from '../../src/handshake.js'
 import type { World } from './worlds.js'
 import { waitFor } from './wait.js'
 
@@ -36,8 +36,9 @@ export async function handshake(raw: RawLink, identity: LocalIdentity, channel =
   raw.link.send(hello)
   await waitFor(() => raw.frames.length >= 1, 'welcome')
   const sent: Hello = { ...identity, version: PROTOCOL_VERSION, channel, lane, nonce }
-  const { frame } = verifyWelcome(identity, sent, parseWelcome(raw.frames[0] as unknown[]))
-  const proof = encodeFrame(frame)
+  const welcome = parseWelcome(raw.frames[0] as unknown[])
+  const peer = verifyWelcome(identity, sent, welcome)
+  const proof = encodeFrame(proofFrame(identity, sent, peer, welcome.nonce, { epoch: 1 + Math.floor(Math.random() * 1e9), claim: welcome.session.epoch }))
   raw.sent.push(proof)
   raw.link.send(proof)
 }
