@@ -166,6 +166,8 @@ async function runNode(args: string[]): Promise<number> {
     const stop = () => done()
     process.once('SIGINT', stop)
     process.once('SIGTERM', stop)
+    // started by a program over IPC (tests, scripts): leave with it
+    if (process.send !== undefined) process.once('disconnect', stop)
   })
   console.log('leaving the cluster…')
   board?.close()

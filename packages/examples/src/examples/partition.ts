@@ -34,6 +34,8 @@ export class TallyAgent extends Agent<typeof Tally> implements Handlers<typeof T
 
 export interface PartitionOutcome {
   readonly views: Record<'before' | 'during' | 'after', Record<string, string[]>>
+  /** Whether the two sides merged back into one membership within the wait. */
+  readonly healed: boolean
   /** Per counter: on which nodes it runs, after the heal. */
   readonly hostsAfter: Record<string, string[]>
   /** Per side, per counter: the answer during the partition. */
@@ -42,7 +44,7 @@ export interface PartitionOutcome {
   readonly after: Record<string, Record<string, { total: number; sides: string[] }>>
 }
 
-export async function run(log: (line: string) => void = console.log): Promise<PartitionOutcome> {
+export async function run(log: (line: string) => void = console.log, healWaitMs = 30_000): Promise<PartitionOutcome> {
   const ids = ['a', 'b', 'c', 'd'].map((x) => `node-${x}`)
   const left = ids.slice(0, 2)
   const right = ids.slice(2)
@@ -98,15 +100,21 @@ export async function run(log: (line: string) => void = console.log): Promise<Pa
 
     cluster.net.heal()
     log('\nheal')
-    await cluster.converged(ids, 60_000)
-    await waitUntil(() => Object.values(hosts()).every((h) => h.length === 1), 'one activation per counter', 30_000)
+    const healed = await cluster.converged(ids, healWaitMs).then(
+      () => waitUntil(() => Object.values(hosts()).every((h) => h.length === 1), 'one activation per counter', 30_000).then(() => true),
+      () => false,
+    )
     const hostsAfter = hosts()
     const after: PartitionOutcome['after'] = {}
+    if (!healed) {
+      log(`  the sides did not merge within ${healWaitMs / 1000} s: node-a sees ${cluster.view('node-a').join(', ')}; node-c sees ${cluster.view('node-c').join(', ')}`)
+      return { views: { before, during: duringViews, after: snapshotViews() }, healed, hostsAfter, during, after }
+    }
     for (const id of ids) after[id] = await askAll(id)
     log(`  all nodes see ${cluster.view('node-a').join(', ')}`)
     log(`  one activation per counter: ${Object.entries(hostsAfter).map(([c, h]) => `${c}@${h.join('+')}`).join(', ')}`)
     log(`  counters after the merge: ${counters.map((c) => `${c}=${after['node-a']![c]!.total} (${after['node-a']![c]!.sides.join('+')})`).join(' ')}`)
-    return { views: { before, during: duringViews, after: snapshotViews() }, hostsAfter, during, after }
+    return { views: { before, during: duringViews, after: snapshotViews() }, healed, hostsAfter, during, after }
   } finally {
     await cluster.close()
   }
@@ -115,6 +123,10 @@ export async function run(log: (line: string) => void = console.log): Promise<Pa
 runIfMain(import.meta.url, async () => {
   console.log('A partition and its heal (4 nodes on a simulated network)\n')
   const o = await run()
+  if (!o.healed) {
+    console.log('\n✗ both sides kept working, but they did not merge after the heal')
+    return 1
+  }
   const agree = Object.values(o.after).every((r) => JSON.stringify(r) === JSON.stringify(o.after['node-a']))
   const single = Object.values(o.hostsAfter).every((h) => h.length === 1)
   console.log(agree && single ? '\n✓ both sides kept working; after the heal every counter runs once and every node gets the same answer' : '\n✗ the merge is not consistent')
