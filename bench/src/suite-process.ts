@@ -16,7 +16,8 @@ export type SuiteReply =
   | { t: 'started'; name: string }
   | { t: 'skip'; name: string }
   | { t: 'done'; name: string; records: readonly unknown[] }
-  | { t: 'failed'; name: string; error: string; records: readonly unknown[] }
+  /** `loading`: the suite's module failed to load (so its record names are unknown). */
+  | { t: 'failed'; name: string; error: string; records: readonly unknown[]; loading?: boolean }
 
 async function loadSuite(file: string): Promise<BenchSuite> {
   const mod = (await import(pathToFileURL(file).href)) as { suite?: BenchSuite }
@@ -26,8 +27,13 @@ async function loadSuite(file: string): Promise<BenchSuite> {
 
 async function serve(file: string, req: SuiteRequest): Promise<SuiteReply> {
   let name = file.split('/').pop()?.replace(/\.js$/, '') ?? file
+  let suite: BenchSuite
   try {
-    const suite = await loadSuite(file)
+    suite = await loadSuite(file)
+  } catch (err) {
+    return { t: 'failed', name, error: err instanceof Error ? (err.stack ?? err.message) : String(err), records: [], loading: true }
+  }
+  try {
     name = suite.name
     if (!mayMatch(req.only, suite.names)) return { t: 'skip', name }
     process.send?.({ t: 'started', name } satisfies SuiteReply)

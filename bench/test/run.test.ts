@@ -36,6 +36,7 @@ t.test('runBench: baselines, --only, failures, partial results and timeouts', as
       for (;;) {} } }`)
   suite('exits.js', `export const suite = { name: 'exits', names: ['exits.'], run() { process.exit(7) } }`)
   suite('noexport.js', `export const nothing = 1`)
+  suite('unbuilt.js', `import '@murmur/not-there'; export const suite = {}`)
   suite('never.js', `export const suite = { name: 'never', names: ['never.'], run() { throw new Error('must not run') } }`)
 
   const all = await runBench({ only: parseOnly('raw.batched,remote.tell,remote.vs,peer,broken,hangs,blocks,exits,noexport'), quick: true, suiteTimeoutMs: 2000, suitesDir: dir })
@@ -53,4 +54,7 @@ t.test('runBench: baselines, --only, failures, partial results and timeouts', as
   t.throws(() => process.kill(orphan, 0), 'the process the blocking suite started was killed with it')
   t.match(all.failures.join('\n'), /noexport\.js exports no `suite`/)
   t.notMatch(all.failures.join('\n'), /must not run/, 'a suite whose names cannot match is not run')
+  t.notMatch(all.failures.join('\n'), /unbuilt/, 'under --only, an unselected suite that cannot load is no failure')
+  const unfiltered = await runBench({ only: parseOnly('unbuilt'), quick: true, suiteTimeoutMs: 2000, suitesDir: dir })
+  t.match(unfiltered.failures.join('\n'), /unbuilt: Error \[ERR_MODULE_NOT_FOUND\]/, 'a selected suite that cannot load fails')
 })
