@@ -5,7 +5,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { Swarm } from '@murmur/swarm'
+import { Swarm, type SwarmOptions } from '@murmur/swarm'
 import type { AnyProtocol } from '@murmur/actor-core'
 import { randomUUID } from 'node:crypto'
 import { createUwsTransport } from '@murmur/transport'
@@ -13,7 +13,6 @@ import { AdminAgent, serveAdmin, startAdmin, stopAdmin } from './cli/admin.js'
 import { withAdminEndpoint, type AdminOp } from './cli/admin-endpoint.js'
 import { AdminClient } from './cli/client.js'
 import { startDashboard } from './dashboard/server.js'
-import { agentList } from './internal/agent-list.js'
 
 /** A mistake on the command line: printed with the command's usage, exit status 2. */
 class UsageError extends Error {}
@@ -153,7 +152,7 @@ async function runNode(args: string[]): Promise<number> {
   let serve: (op: AdminOp, payload: unknown) => Promise<unknown> = async () => {
     throw new Error('the node is starting')
   }
-  const node = await Swarm.start({ port, secret, seeds, transport: withAdminEndpoint(transport, (op, p) => serve(op, p)), agents: agentList(...all) })
+  const node = await Swarm.start({ port, secret, seeds, transport: withAdminEndpoint(transport, (op, p) => serve(op, p)), agents: all as unknown as SwarmOptions['agents'] })
   await startAdmin(node, all, dashboard)
   serve = serveAdmin(node)
   const board = dashboard === undefined ? undefined : await startDashboard(node, { port: dashboard, protocols: all.map((c) => c.protocol) })

@@ -3,5 +3,4 @@
  * what the tests (and curious readers) reuse; run the programs through their scripts.
  */
 export { Children, exitWithParent, until, sleep, type Child } from './internal/children.js'
-export { agentList } from './internal/agent-list.js'
 export * as wordcount from './demo/wordcount.js'

@@ -6,7 +6,6 @@
 import { Swarm, pinned } from '@murmur/swarm'
 import { CoordinatorAgent, WorkerAgent, Coordinator } from './agents.js'
 import { exitWithParent } from '../internal/children.js'
-import { agentList } from '../internal/agent-list.js'
 
 const [name = 'node', seedArg = '-'] = process.argv.slice(2)
 const secret = process.env.MURMUR_SECRET
@@ -21,7 +20,7 @@ const node = await Swarm.start({
   nodeId: name,
   seeds: seedArg === '-' ? [] : seedArg.split(','),
   secret,
-  agents: agentList(CoordinatorAgent, WorkerAgent),
+  agents: [CoordinatorAgent, WorkerAgent],
 })
 exitWithParent(() => node.stop())
 CoordinatorAgent.outlet = (event) => send({ kind: 'job', event })

@@ -11,7 +11,6 @@ import { z } from 'zod'
 import { Agent, message, protocol, type Guarantee, type Handlers, type Payload } from '@murmur/actor-core'
 import { pinned } from '@murmur/swarm'
 import { MemoryCluster } from '../internal/memory-cluster.js'
-import { agentList } from '../internal/agent-list.js'
 import { runIfMain, spawnKnown, waitUntil } from '../internal/main.js'
 
 const post = z.object({ msgId: z.string(), author: z.string(), text: z.string(), inReplyTo: z.string().optional() })
@@ -91,7 +90,7 @@ export async function run(log: (line: string) => void = console.log): Promise<Ch
   const room = ['alice', 'bob', 'carol']
   const cluster = new MemoryCluster(11)
   try {
-    const agents = agentList(CausalParticipant, FifoParticipant)
+    const agents = [CausalParticipant, FifoParticipant]
     for (const [i, n] of ['node-a', 'node-b', 'node-c'].entries()) await cluster.add(n, agents, i === 0 ? [] : ['node-a'])
     await cluster.converged(['node-a', 'node-b', 'node-c'])
     // alice's node → carol's node is slow; everything else is fast

@@ -5,7 +5,6 @@
  */
 import { Swarm } from '@murmur/swarm'
 import { GreeterAgent } from '../cli/sample-agents.js'
-import { agentList } from '../internal/agent-list.js'
 import { exitWithParent } from '../internal/children.js'
 
 const [name = 'node', seedArg = '-'] = process.argv.slice(2)
@@ -15,7 +14,7 @@ const send = (m: unknown) => {
   if (process.connected) process.send!(m)
 }
 
-const node = await Swarm.start({ port: 0, nodeId: name, seeds: seedArg === '-' ? [] : seedArg.split(','), secret, agents: agentList(GreeterAgent) })
+const node = await Swarm.start({ port: 0, nodeId: name, seeds: seedArg === '-' ? [] : seedArg.split(','), secret, agents: [GreeterAgent] })
 exitWithParent(() => node.stop())
 
 process.on('message', (m: any) => {

@@ -11,7 +11,6 @@ import { z } from 'zod'
 import { Agent, AskTimeout, message, protocol, type AskType, type Handlers, type Payload, type Reply, type Ref } from '@murmur/actor-core'
 import { pinned } from '@murmur/swarm'
 import { startLocalCluster } from '../internal/local-cluster.js'
-import { agentList } from '../internal/agent-list.js'
 import { runIfMain, spawnKnown } from '../internal/main.js'
 
 export const Researcher = protocol('researcher', {
@@ -68,7 +67,7 @@ export interface LongTurnsOutcome {
 }
 
 export async function run(log: (line: string) => void = console.log): Promise<LongTurnsOutcome> {
-  const cluster = await startLocalCluster(['node-a', 'node-b'], agentList(ResearcherAgent, HeartbeatAgent))
+  const cluster = await startLocalCluster(['node-a', 'node-b'], [ResearcherAgent, HeartbeatAgent])
   try {
     const [a, b] = cluster.nodes as [NonNullable<(typeof cluster.nodes)[0]>, NonNullable<(typeof cluster.nodes)[0]>]
     for (const n of [a, b]) await spawnKnown(a, Heartbeat.name, `heart-${n.nodeId}`, () => a.spawn(HeartbeatAgent, { id: `heart-${n.nodeId}`, placement: pinned(n.nodeId) }))

@@ -10,7 +10,6 @@
 import { z } from 'zod'
 import { Agent, message, protocol, type Handlers, type Payload } from '@murmur/actor-core'
 import { MemoryCluster } from '../internal/memory-cluster.js'
-import { agentList } from '../internal/agent-list.js'
 import { runIfMain, spawnKnown, waitUntil } from '../internal/main.js'
 
 export const Tally = protocol('tally', {
@@ -58,7 +57,7 @@ export async function run(log: (line: string) => void = console.log, healWaitMs 
     return out
   }
   try {
-    for (const [i, id] of ids.entries()) await cluster.add(id, agentList(TallyAgent), i === 0 ? [] : [ids[0]!])
+    for (const [i, id] of ids.entries()) await cluster.add(id, [TallyAgent], i === 0 ? [] : [ids[0]!])
     await cluster.converged(ids)
     const a = cluster.node('node-a')
     for (const c of counters) await spawnKnown(a, Tally.name, c, () => a.spawn(TallyAgent, { id: c }))

@@ -10,7 +10,6 @@
 import { z } from 'zod'
 import { Agent, message, protocol, type Handlers, type Payload } from '@murmur/actor-core'
 import { startLocalCluster } from '../internal/local-cluster.js'
-import { agentList } from '../internal/agent-list.js'
 import { runIfMain, spawnKnown, waitUntil } from '../internal/main.js'
 
 const result = z.object({ proposal: z.string(), yes: z.number(), no: z.number(), accepted: z.boolean(), voters: z.number() })
@@ -92,7 +91,7 @@ export interface VoteOutcome {
 }
 
 export async function run(log: (line: string) => void = console.log): Promise<VoteOutcome> {
-  const cluster = await startLocalCluster(['node-a', 'node-b', 'node-c'], agentList(VoterAgent, CoordinatorAgent))
+  const cluster = await startLocalCluster(['node-a', 'node-b', 'node-c'], [VoterAgent, CoordinatorAgent])
   try {
     const [a] = cluster.nodes
     for (const g of GROUPS) {

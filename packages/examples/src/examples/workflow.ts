@@ -9,7 +9,6 @@ import { z } from 'zod'
 import { assign, setup } from 'xstate'
 import { fromMachine, message, protocol } from '@murmur/actor-core'
 import { startLocalCluster } from '../internal/local-cluster.js'
-import { agentList } from '../internal/agent-list.js'
 import { runIfMain, spawnKnown, waitUntil } from '../internal/main.js'
 
 export const Order = protocol('order', {
@@ -62,7 +61,7 @@ export interface WorkflowOutcome {
 }
 
 export async function run(log: (line: string) => void = console.log): Promise<WorkflowOutcome> {
-  const cluster = await startLocalCluster(['node-a', 'node-b', 'node-c'], agentList(OrderAgent))
+  const cluster = await startLocalCluster(['node-a', 'node-b', 'node-c'], [OrderAgent])
   try {
     const [first] = cluster.nodes
     const id = 'order-1042'

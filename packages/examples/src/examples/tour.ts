@@ -1,0 +1,55 @@
+/**
+ * The README's five-minute tour as one program: define an agent, start two nodes, spawn on one,
+ * address it by id from the other.
+ *
+ * Run: pnpm --filter @murmur/examples run example:tour
+ */
+import { z } from 'zod'
+import { Agent, message, protocol, type Handlers, type Payload } from '@murmur/actor-core'
+import { Swarm } from '@murmur/swarm'
+import { runIfMain } from '../internal/main.js'
+
+// 1. An agent: a protocol (message types, their schemas and guarantees) and a class with a handler per type.
+export const Greeter = protocol('greeter', {
+  greet: message(z.object({ name: z.string() }), { reply: z.object({ text: z.string(), greeted: z.number() }) }),
+  forget: message(z.object({}), { guarantee: ['best-effort'] }),
+})
+
+export class GreeterAgent extends Agent<typeof Greeter> implements Handlers<typeof Greeter> {
+  static protocol = Greeter
+  greeted = 0
+  greet({ name }: Payload<typeof Greeter, 'greet'>) {
+    this.greeted++
+    return { text: `hello, ${name}`, greeted: this.greeted }
+  }
+  forget() {
+    this.greeted = 0
+  }
+}
+
+export async function run(log: (line: string) => void = console.log): Promise<{ text: string; greeted: number; home: string; asker: string }> {
+  // 2. Two nodes: the second joins through the first. Same secret, same agent classes.
+  const secret = process.env.MURMUR_SECRET ?? 'change-me'
+  const a = await Swarm.start({ port: 0, secret, agents: [GreeterAgent] })
+  const b = await Swarm.start({ port: 0, secret, seeds: [a.address], agents: [GreeterAgent] })
+  try {
+    await new Promise<void>((resolve) => {
+      const check = () => (b.members().filter((m) => m.status === 'alive').length === 2 ? resolve() : setTimeout(check, 20))
+      check()
+    })
+    // 3. Spawn from node a; the cluster places it (rendezvous hashing), maybe on b.
+    await a.spawn(GreeterAgent, { id: 'greeter-1' })
+    // 4. Address it by id from node b: wherever it lives, the message finds it.
+    const reply = await b.ref(GreeterAgent, 'greeter-1').ask('greet', { name: 'Ada' }, { timeout: 2000 })
+    const home = b.find('greeter-1')?.node ?? a.find('greeter-1')?.node ?? '?'
+    log(`${reply.text} (greeted ${reply.greeted}×) — greeter-1 lives on ${home}, asked from ${b.nodeId}`)
+    return { ...reply, home, asker: b.nodeId }
+  } finally {
+    await Promise.all([a.stop(), b.stop()])
+  }
+}
+
+runIfMain(import.meta.url, async () => {
+  await run()
+  return 0
+})
