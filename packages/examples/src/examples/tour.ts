@@ -4,28 +4,12 @@
  *
  * Run: pnpm --filter @murmur/examples run example:tour
  */
-import { z } from 'zod'
-import { Agent, message, protocol, type Handlers, type Payload } from '@murmur/actor-core'
 import { Swarm } from '@murmur/swarm'
+import { GreeterAgent } from '../cli/sample-agents.js'
 import { runIfMain } from '../internal/main.js'
 
-// 1. An agent: a protocol (message types, their schemas and guarantees) and a class with a handler per type.
-export const Greeter = protocol('greeter', {
-  greet: message(z.object({ name: z.string() }), { reply: z.object({ text: z.string(), greeted: z.number() }) }),
-  forget: message(z.object({}), { guarantee: ['best-effort'] }),
-})
-
-export class GreeterAgent extends Agent<typeof Greeter> implements Handlers<typeof Greeter> {
-  static protocol = Greeter
-  greeted = 0
-  greet({ name }: Payload<typeof Greeter, 'greet'>) {
-    this.greeted++
-    return { text: `hello, ${name}`, greeted: this.greeted }
-  }
-  forget() {
-    this.greeted = 0
-  }
-}
+// 1. An agent: a protocol (message types, their schemas and guarantees) and a class with a
+//    handler per type. `GreeterAgent` is defined in `../cli/sample-agents.ts` (the CLI hosts it too).
 
 export async function run(log: (line: string) => void = console.log): Promise<{ text: string; greeted: number; home: string; asker: string }> {
   // 2. Two nodes: the second joins through the first. Same secret, same agent classes.
