@@ -33,6 +33,10 @@ export function directoryKey(type: string, id: string): string {
  * `stopped` wins over `active`. Total and deterministic, so every node picks the same winner
  * whatever order entries arrive in (a concurrent double activation resolves the same way on all).
  * Returns > 0 when `a` wins, < 0 when `b` wins, 0 when they are the same.
+ *
+ * @example
+ * compareEntries({ type: 'w', id: 'x', node: 'b', version: 2, status: 'active' },
+ *                { type: 'w', id: 'x', node: 'a', version: 2, status: 'active' }) // > 0: 'b' > 'a'
  */
 export function compareEntries(a: DirectoryEntry, b: DirectoryEntry): number {
   if (a.version !== b.version) return a.version - b.version
@@ -88,6 +92,10 @@ function bucketOf(e: DirectoryEntry, buckets: number): number {
 /**
  * Anti-entropy digest: per bucket of keys, the XOR of the entry hashes. Two directories with the
  * same entries have the same digest; a differing bucket names the keys worth exchanging.
+ *
+ * @example
+ * const buckets = differingBuckets(digest(mine), theirDigest)
+ * send(peer, entriesIn(mine, buckets)) // only what may differ
  */
 export function digest(directory: Directory, buckets = DIGEST_BUCKETS): number[] {
   const out = new Array<number>(buckets).fill(0)

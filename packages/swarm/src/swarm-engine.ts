@@ -16,6 +16,7 @@ import { SpawnFailed, PlacementFailed, SwarmStopped } from './errors.js'
 import { CONTROL, isWire, packEnvelope, unpackEnvelope, type Moving, type Routed, type Wire } from './internal/wire.js'
 import type { Host } from './internal/host.js'
 import { Emitter } from './internal/emitter.js'
+import { FifoOrder } from './internal/fifo-order.js'
 
 /** A member as `node.members()` shows it. */
 export interface MemberInfo {
@@ -94,6 +95,8 @@ interface PendingActivation {
 
 /** Most times one envelope is forwarded before it is given up (guards against routing loops). */
 const MAX_HOPS = 4
+/** How long a numbered message waits for its predecessor before the gap is given up (ms). */
+const FIFO_GAP_TIMEOUT = 3000
 /** Directory entries per gossip message (keeps frames small). */
 const DIR_CHUNK = 1000
 
@@ -129,6 +132,10 @@ export class SwarmEngine implements Router {
   #stopped = false
   #lastLoad = -1
   readonly #corrected = new Set<string>()
+  /** Per agent: the number of the next fifo message this node routes to it. */
+  readonly #outSeq = new Map<string, number>()
+  /** Per hosted agent and sender: fifo messages put back in sender order. */
+  readonly #fifo = new FifoOrder<Wired>()
   /** Counters for observability (see `Swarm.metrics`). */
   readonly counters = {
     forwarded: 0,
@@ -343,7 +350,9 @@ export class SwarmEngine implements Router {
 
   async #discard(address: AgentAddress): Promise<void> {
     const { pending } = await this.#host.passivate(address)
+    const { held } = this.#fifo.take(directoryKey(address.type, address.id))
     for (const e of pending) this.#dispatch({ e, o: this.self, h: 0 })
+    for (const w of held) this.#dispatch(w)
   }
 
   #scheduleAnnounce(): void {
@@ -366,6 +375,10 @@ export class SwarmEngine implements Router {
     const peer = others[Math.floor(Math.random() * others.length)]!
     this.#sendControl(peer, { k: 'ae', d: digest(this.#dir) }, ['best-effort'])
     this.#sweepParked()
+    for (const w of this.#fifo.expire(this.#clock.now(), FIFO_GAP_TIMEOUT)) {
+      if (this.#host.hosts(w.e.to)) this.#host.deliver(w.e)
+      else this.#dispatch(w)
+    }
     this.#gossipLoad()
     // Moves that failed (a session not up yet, a refused activation) are tried again.
     this.#onMembershipChanged()
@@ -456,7 +469,7 @@ export class SwarmEngine implements Router {
       const r = unpackEnvelope(u.payload, u.guarantee)
       if (r === undefined) continue
       this.counters.rerouted++
-      this.#dispatch({ e: r.e, o: r.o, h: 0 })
+      this.#dispatch({ ...r, h: 0 })
     }
   }
 
@@ -466,7 +479,14 @@ export class SwarmEngine implements Router {
   route(envelope: Envelope): boolean {
     if (this.#stopped) return false
     const e = envelope.kind === 'ask' && envelope.replyTo === undefined ? { ...envelope, replyTo: this.self } : envelope
-    this.#dispatch({ e, o: this.self, h: 0 })
+    if ((e.kind === 'tell' || e.kind === 'ask') && e.guarantee.includes('fifo') && !e.guarantee.includes('best-effort')) {
+      const key = directoryKey(e.to.type, e.to.id)
+      const s = (this.#outSeq.get(key) ?? 0) + 1
+      this.#outSeq.set(key, s)
+      this.#dispatch({ e, o: this.self, h: 0, s, oi: this.#t.incarnation })
+    } else {
+      this.#dispatch({ e, o: this.self, h: 0 })
+    }
     return true
   }
 
@@ -478,7 +498,7 @@ export class SwarmEngine implements Router {
       return
     }
     if (this.#host.hosts(e.to)) {
-      this.#host.deliver(e)
+      this.#deliverHere(w)
       return
     }
     const key = directoryKey(e.to.type, e.to.id)
@@ -504,11 +524,18 @@ export class SwarmEngine implements Router {
     this.#notFound(w, 'no agent with this id')
   }
 
+  /** Deliver to a local agent; numbered (fifo) messages in their sender's order. */
+  #deliverHere(w: Wired): void {
+    if (w.s === undefined || w.oi === undefined) return this.#host.deliver(w.e)
+    const ready = this.#fifo.accept(directoryKey(w.e.to.type, w.e.to.id), `${w.o}#${w.oi}`, w.s, w, this.#clock.now())
+    for (const r of ready) this.#host.deliver(r.e)
+  }
+
   #forward(w: Wired, node: string, entry: DirectoryEntry | undefined): void {
     if (w.h >= MAX_HOPS) return this.#notFound(w, 'too many hops')
     // A local sender gets `Overloaded` (flow control reaches the user); forwarded traffic waits.
     const first = w.o === this.self && w.h === 0
-    const ok = this.#sendAgentTraffic(node, packEnvelope({ e: w.e, o: w.o, h: w.h + 1 }), w.e.to, w.e.guarantee, first ? 'throw' : 'false')
+    const ok = this.#sendAgentTraffic(node, packEnvelope({ ...w, h: w.h + 1 }), w.e.to, w.e.guarantee, first ? 'throw' : 'false')
     if (!ok) return this.#park(directoryKey(w.e.to.type, w.e.to.id), w)
     this.counters.forwarded++
     // The sender routed here on a stale view: correct its directory (once per sender and entry).
@@ -619,6 +646,8 @@ export class SwarmEngine implements Router {
     this.#activating.add(key)
     try {
       await this.#host.activate(moving.type, moving.id, moving.input, moving.state, moving.restored)
+      if (moving.counters !== undefined) this.#fifo.restore(key, moving.counters, this.#clock.now())
+      else this.#fifo.drop(key)
       for (const e of moving.pending) this.#host.deliver(e)
       const entry: DirectoryEntry = {
         type: moving.type,
@@ -659,7 +688,11 @@ export class SwarmEngine implements Router {
     let moving: Moving | undefined
     try {
       const { state, pending } = await this.#host.passivate(address)
+      // Numbered messages waiting for a gap go after the agent, with the counters.
+      const { counters, held } = this.#fifo.take(key)
+      out.buffer.unshift(...held)
       moving = {
+        counters,
         type: address.type,
         id: address.id,
         version: (entry?.version ?? 0) + 1,
@@ -678,6 +711,7 @@ export class SwarmEngine implements Router {
       this.counters.handoffsFailed++
       if (moving !== undefined && !this.#stopped) {
         await this.#host.activate(moving.type, moving.id, moving.input, moving.state, true).catch(() => {})
+        if (moving.counters !== undefined) this.#fifo.restore(key, moving.counters, this.#clock.now())
         for (const e of moving.pending) this.#host.deliver(e)
       }
     } finally {

@@ -88,6 +88,8 @@ t.test('kill -9 in the middle of a reliable stream: every message handled exactl
   t.same(missing.slice(0, 10), [], `no message lost (${missing.length} missing of ${expected})`)
   t.same(twice.slice(0, 10), [], `none handled twice (${twice.length})`)
   t.ok(c.nodes.get('v')!.handled().length < expected / 3 + 1000, 'v handled only its share before dying')
+  const hosted = await Promise.all([a, b].map((n) => n.call<number>('hosted')))
+  t.equal(hosted[0]! + hosted[1]!, N, `the survivors host every agent exactly once (${hosted.join(' + ')})`)
 })
 
 t.test('a 4th node joins during a stream: rebalancing loses nothing and keeps order', async (t) => {
@@ -108,9 +110,17 @@ t.test('a 4th node joins during a stream: rebalancing loses nothing and keeps or
   const seqs = await c.nodes.get('b')!.call<number[][]>('seqs', { prefix: 'j-', count: N })
   const want = [...Array(200).keys()]
   const bad = seqs.map((s, i) => [i, s] as const).filter(([, s]) => s.join(',') !== want.join(','))
-  t.equal(bad.length, 0, `every agent has all 200 messages, in order, once (${bad.length} do not)`)
+  const anomaly = (s: readonly number[]) => {
+    const dup = s.filter((x, i) => s.indexOf(x) !== i).slice(0, 5)
+    const missing = want.filter((x) => !s.includes(x)).slice(0, 5)
+    const order = s.findIndex((x, i) => i > 0 && x < s[i - 1]!)
+    return `len ${s.length}, dup ${dup}, missing ${missing}, first disorder at ${order}`
+  }
+  t.equal(bad.length, 0, `every agent has all 200 messages, in order, once (${bad.length} do not: ${bad.slice(0, 3).map(([i, s]) => `j-${i}: ${anomaly(s)}`).join('; ')})`)
   const onD = await d.call<number>('hosted')
   t.ok(onD > N / 8, `d took a share (${onD})`)
+  const all = await Promise.all([...c.nodes.values()].map((n) => n.call<number>('hosted')))
+  t.equal(all.reduce((x, y) => x + y, 0), N, `no agent runs twice (${all.join(' + ')})`)
 })
 
 t.test('graceful stop moves the agents, state included', async (t) => {
@@ -130,6 +140,8 @@ t.test('graceful stop moves the agents, state included', async (t) => {
   const after = await cc.call<{ total: number; node: string }[]>('get', { prefix: 'g-', count: 200 })
   t.ok(after.every((r) => r.node !== 'b'), 'nothing left on b')
   t.ok(after.every((r) => r.total === 7), 'every agent kept its state')
+  const hosted = await Promise.all([a, cc].map((n) => n.call<number>('hosted')))
+  t.equal(hosted[0]! + hosted[1]!, 200, `no agent runs twice (${hosted.join(' + ')})`)
   t.ok(a.events.some((e) => e.event === 'member-left' && e.id === 'b'), 'a saw member-left')
   t.notOk(a.events.some((e) => e.event === 'member-down' && e.id === 'b'), 'not member-down')
 })

@@ -1,6 +1,7 @@
 import type { Envelope, Guarantee, SerializedError, TraceContext } from '@murmur/actor-core'
 import type { MembershipMessage } from '../membership.js'
 import type { DirectoryEntry } from '../directory.js'
+import type { Counters } from './fifo-order.js'
 
 /** The control channel: membership, directory gossip, anti-entropy. */
 export const CONTROL = 'control'
@@ -17,6 +18,8 @@ export interface Moving {
   readonly restored: boolean
   /** Messages that were in the agent's mailbox, not yet handled, in order. */
   readonly pending: readonly Envelope[]
+  /** Where each sender's numbered stream stands (see `fifo-order.ts`); absent for a fresh start. */
+  readonly counters?: Counters
 }
 
 /**
@@ -39,24 +42,30 @@ export function isWire(x: unknown): x is Wire {
 
 const KINDS = ['tell', 'ask', 'reply', 'fail'] as const
 
-/** An envelope as routing carries it: `o` the node that first sent it, `h` how often it was forwarded. */
+/**
+ * An envelope as routing carries it: `o` the node that first sent it, `h` how often it was
+ * forwarded; fifo messages also carry `s`, their number in the stream from `o` (incarnation `oi`)
+ * to their agent.
+ */
 export interface Routed {
   readonly e: Envelope
   readonly o: string
   readonly h: number
+  readonly s?: number
+  readonly oi?: number
 }
 
 /**
  * An envelope on the wire: a flat array, trailing absent fields cut, and no guarantee (the
  * transport carries it with every message). About half the bytes of the object form, which
  * matters: every remote tell pays for it.
- * Layout: `[kind, toType, toId, type, payload, origin, hops, correlationId, replyTo, fromType,
- * fromId, traceId, spanId, parentSpanId]`.
+ * Layout: `[kind, toType, toId, type, payload, origin, hops, seq, originIncarnation,
+ * correlationId, replyTo, fromType, fromId, traceId, spanId, parentSpanId]`.
  */
 export function packEnvelope(r: Routed): unknown[] {
   const { e } = r
   const a: unknown[] = [
-    KINDS.indexOf(e.kind), e.to.type, e.to.id, e.type, e.payload, r.o, r.h,
+    KINDS.indexOf(e.kind), e.to.type, e.to.id, e.type, e.payload, r.o, r.h, r.s ?? null, r.oi ?? null,
     e.correlationId ?? null, e.replyTo ?? null, e.from?.type ?? null, e.from?.id ?? null,
     e.trace?.traceId ?? null, e.trace?.spanId ?? null, e.trace?.parentSpanId ?? null,
   ]
@@ -70,7 +79,7 @@ const opt = (x: unknown): x is string | null | undefined => x === null || x === 
 /** The inverse of {@link packEnvelope}; `undefined` for anything malformed (never throws). */
 export function unpackEnvelope(a: unknown, guarantee: readonly Guarantee[]): Routed | undefined {
   if (!Array.isArray(a) || a.length < 7) return undefined
-  const [kind, toType, toId, type, payload, o, h, corr, replyTo, fromType, fromId, traceId, spanId, parentSpanId] = a as unknown[]
+  const [kind, toType, toId, type, payload, o, h, seq, oi, corr, replyTo, fromType, fromId, traceId, spanId, parentSpanId] = a as unknown[]
   const k = typeof kind === 'number' ? KINDS[kind] : undefined
   if (k === undefined || !str(toType) || !str(toId) || !str(type) || !str(o) || typeof h !== 'number') return undefined
   if (!opt(corr) || !opt(replyTo) || !opt(fromType) || !opt(fromId) || !opt(traceId) || !opt(spanId) || !opt(parentSpanId)) return undefined
@@ -87,5 +96,5 @@ export function unpackEnvelope(a: unknown, guarantee: readonly Guarantee[]): Rou
     ...(str(replyTo) ? { replyTo } : {}),
     ...(trace !== undefined ? { trace } : {}),
   }
-  return { e, o, h }
+  return typeof seq === 'number' && typeof oi === 'number' ? { e, o, h, s: seq, oi } : { e, o, h }
 }

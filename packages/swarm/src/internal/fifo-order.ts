@@ -1,0 +1,89 @@
+/**
+ * Per (sender node, agent) order across moves. The sending node numbers the fifo messages it
+ * routes to each agent; the agent's host delivers them in that order, holding a message whose
+ * predecessor is still on its way (e.g. forwarded by the agent's old home while the sender already
+ * writes to the new one), and drops a number it has already delivered (a message re-routed after a
+ * crash that had arrived after all). The counters move with the agent.
+ */
+interface Stream<T> {
+  next: number
+  readonly held: Map<number, T>
+  heldSince: number
+}
+
+/** What a new home needs to continue the order: per origin, the next number expected. */
+export type Counters = readonly (readonly [origin: string, next: number])[]
+
+export class FifoOrder<T> {
+  readonly #agents = new Map<string, Map<string, Stream<T>>>()
+
+  /**
+   * Offer message `seq` of `origin` for `agent`. Returns the messages to deliver now, in order
+   * (empty when it must wait or was a duplicate). The first number seen from an origin starts its
+   * stream (an agent spawned or restarted fresh knows no earlier one).
+   */
+  accept(agent: string, origin: string, seq: number, item: T, now: number): T[] {
+    let streams = this.#agents.get(agent)
+    if (!streams) this.#agents.set(agent, (streams = new Map()))
+    let s = streams.get(origin)
+    if (!s) streams.set(origin, (s = { next: seq, held: new Map(), heldSince: now }))
+    if (seq < s.next) return []
+    if (seq > s.next) {
+      if (s.held.size === 0) s.heldSince = now
+      s.held.set(seq, item)
+      return []
+    }
+    const out = [item]
+    s.next++
+    for (let m = s.held.get(s.next); m !== undefined; m = s.held.get(s.next)) {
+      s.held.delete(s.next)
+      out.push(m)
+      s.next++
+    }
+    return out
+  }
+
+  /** Counters to hand to the agent's new home, with the held messages (to forward after it). */
+  take(agent: string): { counters: Counters; held: T[] } {
+    const streams = this.#agents.get(agent)
+    this.#agents.delete(agent)
+    const counters: [string, number][] = []
+    const held: T[] = []
+    for (const [origin, s] of streams ?? []) {
+      counters.push([origin, s.next])
+      for (const seq of [...s.held.keys()].sort((a, b) => a - b)) held.push(s.held.get(seq)!)
+    }
+    return { counters, held }
+  }
+
+  /** Continue the streams of an agent that arrived here. */
+  restore(agent: string, counters: Counters, now: number): void {
+    const streams = new Map<string, Stream<T>>()
+    for (const [origin, next] of counters) streams.set(origin, { next, held: new Map(), heldSince: now })
+    this.#agents.set(agent, streams)
+  }
+
+  /** Forget an agent (it stopped here for good). */
+  drop(agent: string): void {
+    this.#agents.delete(agent)
+  }
+
+  /**
+   * Gaps older than `maxAge` will not fill (their messages died with a node): deliver what waits
+   * behind them, in order, and move on.
+   */
+  expire(now: number, maxAge: number): T[] {
+    const out: T[] = []
+    for (const streams of this.#agents.values()) {
+      for (const s of streams.values()) {
+        if (s.held.size === 0 || now - s.heldSince < maxAge) continue
+        for (const seq of [...s.held.keys()].sort((a, b) => a - b)) {
+          out.push(s.held.get(seq)!)
+          s.next = seq + 1
+        }
+        s.held.clear()
+      }
+    }
+    return out
+  }
+}
