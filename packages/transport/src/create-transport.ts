@@ -182,6 +182,9 @@ class TransportNode implements Transport {
   #dirty: Lane[] = []
   #spare: Lane[] = []
   #flushScheduled = false
+  #lastOptions: SendOptions | undefined
+  #lastChannel: Channel | undefined
+  #lastFlags = 0
   #soonScheduled = false
   #tickTimer: TimerHandle | undefined
   #started = false
@@ -297,9 +300,21 @@ class TransportNode implements Transport {
   send(nodeId: string, payload: unknown, options?: SendOptions): boolean {
     const session = this.#sessions.get(nodeId)
     if (session === undefined) throw new PeerUnknown(`no session with ${nodeId}`, { nodeId })
-    const channel = this.#channelByName.get(options?.channel ?? 'default')
-    if (channel === undefined) throw new UnknownChannel(`channel '${options?.channel}' is not configured`, { channel: options?.channel })
-    const flags = flagsOf(options?.guarantee ?? DEFAULT_GUARANTEE, channel.monotonic)
+    // Senders in a hot loop pass the same options object: resolve its channel and flags once.
+    let channel: Channel
+    let flags: number
+    if (options !== undefined && options === this.#lastOptions) {
+      channel = this.#lastChannel as Channel
+      flags = this.#lastFlags
+    } else {
+      const found = this.#channelByName.get(options?.channel ?? 'default')
+      if (found === undefined) throw new UnknownChannel(`channel '${options?.channel}' is not configured`, { channel: options?.channel })
+      channel = found
+      flags = flagsOf(options?.guarantee ?? DEFAULT_GUARANTEE, channel.monotonic)
+      this.#lastOptions = options
+      this.#lastChannel = channel
+      this.#lastFlags = flags
+    }
     const key = options?.key
     const lane = session.lanes[channel.firstLane + laneFor(key, channel.parallelism)] as Lane
     const buffered = session.queued * this.#avgMessageBytes + session.linkBytes
@@ -316,7 +331,7 @@ class TransportNode implements Transport {
         this.#overHigh(session)
         return false
       }
-      lane.queue.push(flags, ++lane.bestEffortSeq, key ?? null, payload, null)
+      lane.queue.push(flags, ++lane.bestEffortSeq, key ?? null, payload)
     }
     session.queued++
     this.#counters.messagesSent++
@@ -800,7 +815,7 @@ class TransportNode implements Transport {
       if (lane.session.ended) continue
       // Corking pays off only when the flush writes several frames.
       const link = lane.link?.link
-      if (link?.cork && lane.queue.length + (lane.out.nextSeq - 1 - lane.out.sent) * 5 > this.#maxBatch * 5) link.cork(() => this.#flushLane(lane))
+      if (link?.cork && lane.queue.length / 4 + (lane.out.nextSeq - 1 - lane.out.sent) > this.#maxBatch) link.cork(() => this.#flushLane(lane))
       else this.#flushLane(lane)
       this.#sampleLane(lane)
     }
@@ -830,7 +845,7 @@ class TransportNode implements Transport {
     let frame: unknown[] = [FrameType.data, lane.in.next - 1]
     let count = 0
     const queue = lane.queue
-    for (let i = 0; i < queue.length; i += 5) {
+    for (let i = 0; i < queue.length; i += 4) {
       frame.push(queue[i], queue[i + 1], queue[i + 2], queue[i + 3])
       if (++count === max) {
         this.#sendData(conn, frame, count)
@@ -838,7 +853,7 @@ class TransportNode implements Transport {
         count = 0
       }
     }
-    session.queued -= queue.length / 5
+    session.queued -= queue.length / 4
     queue.length = 0
     const out = lane.out
     let budget = session.window - inFlight(session)

@@ -78,7 +78,7 @@ export interface Lane {
   attempts: number
   readonly out: ReliableOut
   readonly in: ReliableIn
-  /** Best-effort messages waiting for the next flush, stride 5 like the reliable buffer. */
+  /** Best-effort messages waiting for the next flush: `flags, seq, key, payload` (stride 4). */
   readonly queue: unknown[]
   bestEffortSeq: number
   /** Last best-effort fifo sequence number delivered. */
