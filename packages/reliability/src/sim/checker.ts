@@ -1,0 +1,155 @@
+import { isReliable, type HistoryEvent, type Kind } from './history.js'
+
+/** The checker's rules; each violation names one. */
+export const RULES = ['reliable-lost', 'reliable-duplicate', 'fifo-order', 'causal-order', 'monotonic-regress', 'atomic-order', 'atomic-partial', 'duplicate-activation', 'directory-divergence'] as const
+export type Rule = (typeof RULES)[number]
+
+export interface Violation {
+  readonly rule: Rule
+  readonly message: string
+  /** Message ids (or node names) involved: the trace shows their events. */
+  readonly ids: readonly string[]
+  /** The guarantee of the messages involved, where the rule is about messages. */
+  readonly kind?: Kind
+}
+
+type Send = Extract<HistoryEvent, { t: 'send' }>
+type Deliver = Extract<HistoryEvent, { t: 'deliver' }>
+
+/**
+ * Reads a history and returns every violation of the guarantees (empty: the run is clean). Pure:
+ * tests feed it doctored histories to show each rule fires. Liveness rules (lost messages, atomic
+ * deliveries missing somewhere, duplicate activations, diverging directories) apply only when the
+ * history says the cluster healed (`healed`) and only to nodes alive at the end.
+ *
+ * @example
+ * const violations = check(recorder.events)
+ * if (violations.length > 0) console.log(violations[0].rule, violations[0].message)
+ */
+export function check(events: readonly HistoryEvent[]): Violation[] {
+  const out: Violation[] = []
+  const alive = new Set<string>()
+  const sends = new Map<string, Send>()
+  const deliveries = new Map<string, Deliver[]>()
+  const returned = new Set<string>()
+  let healed = false
+  for (const e of events) {
+    if (e.t === 'up') alive.add(e.node)
+    else if (e.t === 'down') alive.delete(e.node)
+    else if (e.t === 'send') sends.set(e.id, e)
+    else if (e.t === 'deliver') {
+      const list = deliveries.get(e.id)
+      if (list) list.push(e)
+      else deliveries.set(e.id, [e])
+    } else if (e.t === 'returned') returned.add(e.id)
+    else if (e.t === 'healed') healed = true
+  }
+  checkReliable(out, sends, deliveries, returned, alive, healed)
+  checkOrder(out, events)
+  checkCausal(out, events)
+  checkAtomic(out, events, alive, healed)
+  if (healed) checkFinal(out, events, alive)
+  return out
+}
+
+function checkReliable(out: Violation[], sends: Map<string, Send>, deliveries: Map<string, Deliver[]>, returned: Set<string>, alive: Set<string>, healed: boolean): void {
+  for (const [id, list] of deliveries) {
+    if (list.length > 1 && isReliable((list[0] as Deliver).kind)) {
+      out.push({ rule: 'reliable-duplicate', message: `${id} handled ${list.length} times (${list.map((d) => d.node).join(', ')})`, ids: [id], kind: (list[0] as Deliver).kind })
+    }
+  }
+  if (!healed) return
+  for (const [id, s] of sends) {
+    if (!isReliable(s.kind) || deliveries.has(id) || returned.has(id)) continue
+    if (alive.has(s.from) && alive.has(s.to)) {
+      out.push({ rule: 'reliable-lost', message: `${id} (${s.kind}) from ${s.from} to ${s.to}, accepted at ${Math.round(s.at)}: never handled, never handed back, both ends alive`, ids: [id], kind: s.kind })
+    }
+  }
+}
+
+/** fifo: per receiver, sender and key, reliable-fifo seqs only go up; monotonic: the same for monotonic values. */
+function checkOrder(out: Violation[], events: readonly HistoryEvent[]): void {
+  const last = new Map<string, { seq: number; id: string }>()
+  for (const e of events) {
+    if (e.t !== 'deliver' || (e.kind !== 'reliable-fifo' && e.kind !== 'monotonic')) continue
+    const k = `${e.kind}\u0000${e.node}\u0000${e.from}\u0000${e.key}`
+    const prev = last.get(k)
+    if (prev !== undefined && e.seq <= prev.seq) {
+      const rule = e.kind === 'monotonic' ? 'monotonic-regress' : 'fifo-order'
+      out.push({ rule, message: `${e.node} handled ${e.from}'s ${e.key} #${e.seq} after #${prev.seq}`, ids: [prev.id, e.id], kind: e.kind })
+    }
+    if (prev === undefined || e.seq > prev.seq) last.set(k, { seq: e.seq, id: e.id })
+  }
+}
+
+/**
+ * causal: a message m1 that happened before m2 (m1's sender count for its sender ≤ m2's vector
+ * entry) and that reaches m2's receiver must be handled there before m2.
+ */
+function checkCausal(out: Violation[], events: readonly HistoryEvent[]): void {
+  const causal = events.filter((e): e is Deliver => e.t === 'deliver' && e.kind === 'reliable-causal' && e.vc !== undefined)
+  const byReceiver = new Map<string, Deliver[]>()
+  for (const d of causal) {
+    const list = byReceiver.get(d.node)
+    if (list) list.push(d)
+    else byReceiver.set(d.node, [d])
+  }
+  for (const [node, list] of byReceiver) {
+    for (let j = 0; j < list.length; j++) {
+      const m2 = list[j] as Deliver
+      for (let i = j + 1; i < list.length; i++) {
+        const m1 = list[i] as Deliver
+        const own = m1.vc?.[m1.from] ?? 0
+        if (m1.id !== m2.id && own > 0 && own <= (m2.vc?.[m1.from] ?? 0)) {
+          out.push({ rule: 'causal-order', message: `${node} handled ${m2.id} before ${m1.id}, which happened before it`, ids: [m1.id, m2.id], kind: 'reliable-causal' })
+          return
+        }
+      }
+    }
+  }
+}
+
+function checkAtomic(out: Violation[], events: readonly HistoryEvent[], alive: Set<string>, healed: boolean): void {
+  const logs = new Map<string, string[]>()
+  const atIndex = new Map<number, { id: string; node: string }>()
+  for (const e of events) {
+    if (e.t !== 'adeliver') continue
+    const log = logs.get(e.node) ?? []
+    logs.set(e.node, log)
+    log[e.index - 1] = e.id
+    const seen = atIndex.get(e.index)
+    if (seen === undefined) atIndex.set(e.index, { id: e.id, node: e.node })
+    else if (seen.id !== e.id) {
+      out.push({ rule: 'atomic-order', message: `position ${e.index}: ${seen.node} delivered ${seen.id}, ${e.node} delivered ${e.id}`, ids: [seen.id, e.id] })
+      return
+    }
+  }
+  if (!healed || logs.size === 0) return
+  const members = [...alive]
+  const lengths = members.map((m) => (logs.get(m) ?? []).filter((id) => id !== undefined).length)
+  const most = Math.max(...lengths)
+  members.forEach((m, i) => {
+    if ((lengths[i] as number) < most) {
+      const log = logs.get(m) ?? []
+      const missing = [...atIndex.entries()].filter(([idx]) => log[idx - 1] === undefined).map(([, v]) => v.id)
+      out.push({ rule: 'atomic-partial', message: `${m} delivered ${lengths[i]} atomic messages, others ${most}`, ids: missing.slice(0, 5) })
+    }
+  })
+}
+
+function checkFinal(out: Violation[], events: readonly HistoryEvent[], alive: Set<string>): void {
+  const finals = events.filter((e): e is Extract<HistoryEvent, { t: 'final' }> => e.t === 'final' && alive.has(e.node))
+  const hosts = new Map<string, string[]>()
+  for (const f of finals) for (const agent of f.hosting ?? []) hosts.set(agent, [...(hosts.get(agent) ?? []), f.node])
+  for (const [agent, nodes] of hosts) {
+    if (nodes.length > 1) out.push({ rule: 'duplicate-activation', message: `${agent} active on ${nodes.join(' and ')} after convergence`, ids: nodes })
+  }
+  const dirs = finals.filter((f) => f.directory !== undefined)
+  const first = dirs[0]
+  for (const f of dirs.slice(1)) {
+    if (f.directory !== first?.directory) {
+      out.push({ rule: 'directory-divergence', message: `directories of ${first?.node} and ${f.node} differ after the last heal`, ids: [first?.node ?? '', f.node] })
+      break
+    }
+  }
+}

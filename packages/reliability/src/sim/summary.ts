@@ -1,0 +1,42 @@
+import type { SeedResult } from './run-seed.js'
+
+/** Counts of a batch of seeds, for the CLI and the docs. */
+export interface SimSummary {
+  seeds: number
+  failed: number
+  /** Seeds failing each rule, keyed `rule` or `rule/kind`. */
+  byRule: Record<string, number>
+  /** Failing seeds once the `ignored` kinds are left out (known bugs). */
+  failedExceptIgnored: number
+  firstFailures: Array<{ seed: number; rule: string; message: string }>
+  ms: number
+  messages: number
+  atomicDelivered: number
+}
+
+export function emptySummary(): SimSummary {
+  return { seeds: 0, failed: 0, byRule: {}, failedExceptIgnored: 0, firstFailures: [], ms: 0, messages: 0, atomicDelivered: 0 }
+}
+
+export function addResult(sum: SimSummary, r: SeedResult, ignoredKinds: readonly string[]): void {
+  sum.seeds++
+  sum.messages += r.stats.sent ?? 0
+  sum.atomicDelivered += r.stats.atomicDelivered ?? 0
+  if (r.violations.length === 0) return
+  sum.failed++
+  const rules = new Set(r.violations.map((v) => (v.kind === undefined ? v.rule : `${v.rule}/${v.kind}`)))
+  for (const rule of rules) sum.byRule[rule] = (sum.byRule[rule] ?? 0) + 1
+  if (r.violations.some((v) => v.kind === undefined || !ignoredKinds.includes(v.kind))) sum.failedExceptIgnored++
+  const v = r.violations[0]
+  if (v && sum.firstFailures.length < 10) sum.firstFailures.push({ seed: r.seed, rule: v.rule, message: v.message })
+}
+
+export function mergeSummary(into: SimSummary, other: SimSummary): void {
+  into.seeds += other.seeds
+  into.failed += other.failed
+  into.failedExceptIgnored += other.failedExceptIgnored
+  into.messages += other.messages
+  into.atomicDelivered += other.atomicDelivered
+  for (const [k, n] of Object.entries(other.byRule)) into.byRule[k] = (into.byRule[k] ?? 0) + n
+  into.firstFailures.push(...other.firstFailures.slice(0, Math.max(0, 10 - into.firstFailures.length)))
+}

@@ -1,0 +1,93 @@
+import t from 'tap'
+import { check, runAtomicScenario, runTransportScenario, type HistoryEvent, type Kind } from '../src/index.js'
+
+/**
+ * Each checker rule is shown to fire. Where the mechanism can be broken from outside it is
+ * (retransmission off in the transport; deliveries skipped or swapped in the atomic log's runner);
+ * where the transport has no switch (de-duplication, fifo and causal hold-back), real clean
+ * histories are doctored into the history the broken mechanism would have produced.
+ */
+const NO_CAUSAL: Kind[] = ['reliable-fifo', 'monotonic', 'best-effort']
+const rules = (events: readonly HistoryEvent[]) => [...new Set(check(events).map((v) => v.rule))].sort()
+
+t.test('a real run without causal traffic is clean, and doctoring it trips each message rule', async (t) => {
+  const { events } = await runTransportScenario({ seed: 9, kinds: NO_CAUSAL })
+  t.same(check(events), [], 'the undoctored history passes')
+  const delivers = events.filter((e): e is Extract<HistoryEvent, { t: 'deliver' }> => e.t === 'deliver')
+  const reliable = delivers.find((d) => d.kind === 'reliable-fifo') as Extract<HistoryEvent, { t: 'deliver' }>
+  t.ok(reliable, 'the run delivered reliable messages')
+
+  // De-duplication off: a reliable message handled twice.
+  const duplicated = rules([...events.slice(0, -1), { ...reliable, at: reliable.at + 1 }, events.at(-1) as HistoryEvent])
+  t.ok(duplicated.includes('reliable-duplicate'), `a duplicate delivery: reliable-duplicate (${duplicated})`)
+
+  // Retransmission off (doctored): a delivery that never happened.
+  t.same(rules(events.filter((e) => e !== reliable)), ['reliable-lost'], 'a missing delivery: reliable-lost')
+  t.comment(JSON.stringify(check(events.filter((e) => e !== reliable)).slice(0, 3)))
+
+  // fifo hold-back off: two deliveries of one stream swapped.
+  const stream = (d: (typeof delivers)[number]) => `${d.node}|${d.from}|${d.key}|${d.kind}`
+  const pair = (kind: Kind) => {
+    for (let i = 0; i < delivers.length; i++) {
+      const a = delivers[i] as (typeof delivers)[number]
+      if (a.kind !== kind) continue
+      const b = delivers.slice(i + 1).find((d) => stream(d) === stream(a))
+      if (b) return [a, b] as const
+    }
+    throw new Error(`no two ${kind} deliveries of one stream`)
+  }
+  const swap = (a: HistoryEvent, b: HistoryEvent) => events.map((e) => (e === a ? b : e === b ? a : e))
+  const [f1, f2] = pair('reliable-fifo')
+  t.same(rules(swap(f1, f2)), ['fifo-order'], 'swapped fifo deliveries: fifo-order')
+  const [m1, m2] = pair('monotonic')
+  t.same(rules(swap(m1, m2)), ['monotonic-regress'], 'an older monotonic value after a newer one: monotonic-regress')
+})
+
+t.test('retransmission turned off in the transport: the checker reports lost reliable messages', async (t) => {
+  let caught = 0
+  for (const seed of [1, 2, 3]) {
+    const { events } = await runTransportScenario({ seed, kinds: NO_CAUSAL, breakMechanism: 'retransmission', without: ['crash', 'leave', 'partition'] })
+    if (check(events).some((v) => v.rule === 'reliable-lost')) caught++
+  }
+  t.ok(caught >= 2, `reliable-lost caught in ${caught} of 3 seeds`)
+  const { events } = await runTransportScenario({ seed: 1, kinds: NO_CAUSAL, without: ['crash', 'leave', 'partition'] })
+  t.same(check(events), [], 'the same seed with retransmission on is clean')
+})
+
+t.test('causal-order fires on a history where the hold-back queue did not hold back', async (t) => {
+  const base = { at: 0, kind: 'reliable-causal' as const, key: 'k', seq: 1 }
+  const events: HistoryEvent[] = [
+    { t: 'up', at: 0, node: 'a@1' },
+    { t: 'up', at: 0, node: 'b@1' },
+    { t: 'up', at: 0, node: 'c@1' },
+    { t: 'send', ...base, id: 'm1', from: 'a@1', to: 'c@1', vc: { 'a@1': 1 } },
+    { t: 'send', ...base, id: 'mx', from: 'a@1', to: 'b@1', vc: { 'a@1': 2 } },
+    { t: 'deliver', ...base, id: 'mx', node: 'b@1', from: 'a@1', vc: { 'a@1': 2 } },
+    { t: 'send', ...base, id: 'm2', from: 'b@1', to: 'c@1', vc: { 'a@1': 2, 'b@1': 1 } },
+    { t: 'deliver', ...base, id: 'm2', node: 'c@1', from: 'b@1', vc: { 'a@1': 2, 'b@1': 1 } },
+    { t: 'deliver', ...base, id: 'm1', node: 'c@1', from: 'a@1', vc: { 'a@1': 1 } },
+    { t: 'healed', at: 1 },
+  ]
+  t.same(rules(events), ['causal-order'], 'm1 → mx → m2, and c handled m2 before m1')
+  const fixed = [...events.slice(0, 7), events[8] as HistoryEvent, events[7] as HistoryEvent, events[9] as HistoryEvent]
+  t.same(check(fixed), [], 'the causal order passes')
+})
+
+t.test('atomic broadcast: clean as it is; broken runners are caught', async (t) => {
+  const clean = runAtomicScenario({ seed: 4 })
+  t.ok(clean.delivered > 100, `the log delivered (${clean.delivered})`)
+  t.same(check(clean.events), [], 'the real atomic log passes')
+  t.same(rules(runAtomicScenario({ seed: 4, breakMechanism: 'skip-delivery' }).events), ['atomic-partial'], 'a member that misses entries: atomic-partial')
+  t.ok(rules(runAtomicScenario({ seed: 4, breakMechanism: 'swap-order' }).events).includes('atomic-order'), 'a member that delivers two entries in swapped order: atomic-order')
+})
+
+t.test('final-state rules: two live activations, diverging directories; nodes that died do not count', async (t) => {
+  const up = (node: string): HistoryEvent => ({ t: 'up', at: 0, node })
+  const final = (node: string, hosting: string[], directory: string): HistoryEvent => ({ t: 'final', at: 9, node, hosting, directory })
+  const healthy = [up('a'), up('b'), final('a', ['x'], 'D'), final('b', ['y'], 'D'), { t: 'healed', at: 10 } as HistoryEvent]
+  t.same(check(healthy), [])
+  t.same(rules([up('a'), up('b'), final('a', ['x'], 'D'), final('b', ['x'], 'D'), { t: 'healed', at: 10 }]), ['duplicate-activation'])
+  t.same(rules([up('a'), up('b'), final('a', ['x'], 'D1'), final('b', ['y'], 'D2'), { t: 'healed', at: 10 }]), ['directory-divergence'])
+  t.same(check([up('a'), up('b'), final('a', ['x'], 'D'), final('b', ['x'], 'E'), { t: 'down', at: 9, node: 'b' }, { t: 'healed', at: 10 }]), [], 'a dead node is not counted')
+  t.same(check([up('a'), up('b'), final('a', ['x'], 'D'), final('b', ['x'], 'E')]), [], 'no liveness verdict before the heal')
+})
