@@ -1,5 +1,5 @@
-import { AgentNotFound, DuplicateAgentId, type AgentAddress, type Envelope, type Router } from '@murmur/actor-core'
-import type { Clock, TimerHandle, Transport, InboundMessage, Unacknowledged, Guarantee } from '@murmur/transport'
+import { AgentNotFound, DuplicateAgentId, type MurmurError, type AgentAddress, type Envelope, type Router } from '@murmur/actor-core'
+import type { Clock, TimerHandle, Transport, InboundMessage, Unacknowledged, Guarantee, SendOptions } from '@murmur/transport'
 import type { FailureDetector } from './failure-detector.js'
 import type { Member, MemberUpdate, MembershipEffect, MembershipEvent } from './membership.js'
 import {
@@ -62,6 +62,19 @@ export const DEFAULT_TIMINGS: EngineTimings = {
   parkTimeout: 10_000,
   activationTimeout: 10_000,
   seedRetry: 500,
+}
+
+/**
+ * Seams for the cluster services that sit beside the engine (partitions, quorum, heal, broadcast;
+ * see `cluster-services.ts`). All optional; set once after construction.
+ */
+export interface EngineHooks {
+  /** A control message of a kind the engine does not know. */
+  onWire?(from: string, payload: unknown): void
+  /** An error when traffic to (and activation of) this agent must be refused here (quorum mode). */
+  refuse?(address: AgentAddress): MurmurError | undefined
+  /** A duplicate activation of ours lost to another node's: its last state, before its mail follows. */
+  onDiscard?(address: AgentAddress, state: unknown): void
 }
 
 export interface EngineInit {
@@ -136,6 +149,10 @@ export class SwarmEngine implements Router {
   readonly #outSeq = new Map<string, number>()
   /** Per hosted agent and sender: fifo messages put back in sender order. */
   readonly #fifo = new FifoOrder<Wired>()
+  /** Keyed by guarantee array identity (one per message type): forwarded traffic brings fresh ones, hence the WeakMap. */
+  readonly #options = new WeakMap<readonly Guarantee[], Map<string, SendOptions>>()
+  /** See {@link EngineHooks}. */
+  hooks: EngineHooks = {}
   /** Counters for observability (see `Swarm.metrics`). */
   readonly counters = {
     forwarded: 0,
@@ -269,6 +286,11 @@ export class SwarmEngine implements Router {
     return this.#live.has(nodeId)
   }
 
+  /** Introduce ourselves to a peer with a session (a `join`): how a member held dead rejoins after a heal. */
+  introduce(nodeId: string): void {
+    if (nodeId !== this.self) this.#run(this.#fd.handle({ kind: 'seed-connected', now: this.#clock.now(), nodeId }))
+  }
+
   #context(exclude?: string): PlacementContext {
     const nodes = []
     for (const id of this.#live) {
@@ -317,6 +339,7 @@ export class SwarmEngine implements Router {
       const address = { type: entry.type, id: entry.id }
       const home = homeOf(this.#strategyFor(entry.type, entry.placement), address, entry.node, ctx)
       if (home !== this.self || this.#activating.has(key) || this.#host.hosts(address)) continue
+      if (this.hooks.refuse?.(address) !== undefined) continue
       const policy = this.#host.restartPolicy(entry.type)
       if (policy === undefined || policy === 'never') {
         this.#applyEntries([{ ...entry, node: this.self, version: entry.version + 1, status: 'stopped' }], true)
@@ -349,7 +372,8 @@ export class SwarmEngine implements Router {
   }
 
   async #discard(address: AgentAddress): Promise<void> {
-    const { pending } = await this.#host.passivate(address)
+    const { state, pending } = await this.#host.passivate(address)
+    this.hooks.onDiscard?.(address, state)
     const { held } = this.#fifo.take(directoryKey(address.type, address.id))
     for (const e of pending) this.#dispatch({ e, o: this.self, h: 0 })
     for (const w of held) this.#dispatch(w)
@@ -414,12 +438,27 @@ export class SwarmEngine implements Router {
    */
   #sendAgentTraffic(to: string, w: Wire | unknown[], address: AgentAddress, guarantee: readonly Guarantee[], overload: 'throw' | 'false' = 'false'): boolean {
     try {
-      this.#t.send(to, w, { channel: this.#init.channelFor(guarantee), guarantee, key: placementKey(address) })
+      this.#t.send(to, w, this.#optionsFor(address, guarantee))
       return true
     } catch (error) {
       if (overload === 'throw' && (error as { code?: unknown }).code === 'OVERLOADED') throw error
       return false
     }
+  }
+
+  /**
+   * Send options per (guarantee, agent), reused: the transport resolves a repeated options object
+   * once, and a hot loop allocates nothing. Lanes are pinned by agent id.
+   */
+  #optionsFor(address: AgentAddress, guarantee: readonly Guarantee[]): SendOptions {
+    let byId = this.#options.get(guarantee)
+    if (byId === undefined) this.#options.set(guarantee, (byId = new Map()))
+    let o = byId.get(address.id)
+    if (o === undefined) {
+      if (byId.size > 10_000) byId.clear()
+      byId.set(address.id, (o = { channel: this.#init.channelFor(guarantee), guarantee, key: address.id }))
+    }
+    return o
   }
 
   #onMessage(m: InboundMessage): void {
@@ -460,6 +499,8 @@ export class SwarmEngine implements Router {
         else p.resolve()
         break
       }
+      default:
+        this.hooks.onWire?.(from, m.payload)
     }
   }
 
@@ -501,6 +542,8 @@ export class SwarmEngine implements Router {
       this.#deliverHere(w)
       return
     }
+    const refused = this.hooks.refuse?.(e.to)
+    if (refused !== undefined) return this.#notFound(w, refused.message, refused)
     const key = directoryKey(e.to.type, e.to.id)
     const out = this.#outgoing.get(key)
     if (out) {
@@ -550,10 +593,10 @@ export class SwarmEngine implements Router {
     }
   }
 
-  #notFound(w: Wired, reason: string): void {
+  #notFound(w: Wired, reason: string, refusal?: MurmurError): void {
     const { e } = w
     if (e.kind === 'ask') {
-      const error = new AgentNotFound(`no agent ${e.to.type}/${e.to.id} on any node`, { type: e.to.type, id: e.to.id, reason })
+      const error = refusal ?? new AgentNotFound(`no agent ${e.to.type}/${e.to.id} on any node`, { type: e.to.type, id: e.to.id, reason })
       const fail: Envelope = {
         kind: 'fail',
         to: e.from ?? e.to,
@@ -604,6 +647,8 @@ export class SwarmEngine implements Router {
   async spawn(type: string, id: string, input: unknown, strategy: PlacementStrategy | undefined): Promise<void> {
     if (this.#stopping) throw new SwarmStopped(`node ${this.self} is stopping`)
     const address = { type, id }
+    const refused = this.hooks.refuse?.(address)
+    if (refused !== undefined) throw refused
     const s = strategy ?? this.#strategyFor(type, undefined)
     const home = s.place(address, this.#context())
     if (home === undefined) throw new PlacementFailed(`no live node qualifies for ${type}/${id} under ${s.name}`, { type, id, placement: s.name })
