@@ -335,7 +335,11 @@ class TransportNode implements Transport {
     }
     session.queued++
     this.#counters.messagesSent++
-    if (!lane.dirty) this.#markDirty(lane)
+    // The microtask flush writes it; no end-of-turn flush is needed unless an ack stays behind.
+    if (!lane.dirty) {
+      lane.dirty = true
+      this.#dirty.push(lane)
+    }
     if (!this.#soonScheduled) {
       this.#soonScheduled = true
       queueMicrotask(this.#flushSoon)
@@ -779,6 +783,10 @@ class TransportNode implements Transport {
   #markDirty(lane: Lane): void {
     lane.dirty = true
     this.#dirty.push(lane)
+    this.#flushThisTurn()
+  }
+
+  #flushThisTurn(): void {
     if (!this.#flushScheduled) {
       this.#flushScheduled = true
       this.#clock.defer(this.#flush)
@@ -809,6 +817,7 @@ class TransportNode implements Transport {
     for (const lane of lanes) {
       if (!acks && lane.queue.length === 0 && lane.out.sent === lane.out.nextSeq - 1 && lane.link?.chunkQueue.length === 0) {
         this.#dirty.push(lane)
+        this.#flushThisTurn()
         continue
       }
       lane.dirty = false
