@@ -62,3 +62,8 @@ export { crdtMapMachine, type CrdtMapState, type CrdtMapMsg, type CrdtMapRequest
 export { atomicLog, NoQuorum, refusal, ATOMIC_ELECTION, ATOMIC_TICK, type AtomicLogOptions, type AtomicLogInit, type AtomicLogMsg, type AtomicLogEvent, type AtomicLogRequest, type AtomicLogState, type LogEntry, type Role } from './atomic-log.js'
 export { fullMesh, clientServer, hyparview, chooseTopology, hyparviewSizes, neighborsOf, TOPOLOGY_THRESHOLDS, type Topology, type TopologyFactory, type TopologyKind, type TopologyComponents, type ClientServerOptions, type NeighborEvent, type OverlayState } from './topology.js'
 export { Driver, type DriverIo } from './internal/sim/driver.js'
+export { partitionView, partitionChange, hasQuorum, coordinatorOf, type PartitionView, type PartitionChange } from './partition.js'
+export { type ClusterEvents, type TopologyOption, type ServiceTimings } from './cluster-services.js'
+export { SharedState, type SharedStateEvents } from './gossip-state.js'
+export { AtomicChannel, type AtomicEvents } from './atomic-broadcast.js'
+export { Group } from './groups.js'

@@ -428,7 +428,10 @@ class Mutable {
       case 'join': {
         // Full state back, so the newcomer learns everyone at once (and connects to them), and
         // the newcomer to everyone now rather than by piggyback over several probe periods.
-        this.send(from, { t: 'sync', updates: [...this.members.values()].map(toUpdate) })
+        // Obituaries stay out: after a partition heals, each side holds the other dead at the same
+        // incarnation as the live view the joiner has of its own side, and `dead(i)` beats
+        // `alive(i)`: shipping them made the joiner declare its own side's members dead.
+        this.send(from, { t: 'sync', updates: [...this.members.values()].filter((m) => m.status !== 'dead').map(toUpdate) })
         const newcomer = this.members.get(from)
         if (newcomer) {
           for (const o of this.others()) {

@@ -16,6 +16,12 @@ import { rendezvous, type PlacementStrategy } from './placement.js'
 import { SwarmEngine, type EngineTimings, type MemberInfo, type SwarmEvents } from './swarm-engine.js'
 import { UnknownAgentType } from './errors.js'
 import type { Host } from './internal/host.js'
+import { ClusterServices, type ClusterEvents, type ServiceTimings, type TopologyOption } from './cluster-services.js'
+import type { SharedState } from './gossip-state.js'
+import type { AtomicChannel } from './atomic-broadcast.js'
+import { Group } from './groups.js'
+import type { PartitionView } from './partition.js'
+import type { Semantics } from './crdt-map.js'
 
 export type { MemberInfo, SwarmEvents, EngineTimings }
 
@@ -65,6 +71,19 @@ export interface SwarmOptions {
   /** Options of the local `ActorSystem`. */
   readonly system?: Omit<ActorSystemOptions, 'name'>
   readonly timings?: Partial<EngineTimings>
+  /**
+   * The overlay broadcasts travel on: `full-mesh`, `client-server`, `hyparview`, or `auto` (the
+   * default: by cluster size, see `chooseTopology`). Agent messages go straight to their node in
+   * every topology, so agent code is the same on all of them.
+   */
+  readonly topology?: TopologyOption
+  /**
+   * Protocol names of agent classes in quorum mode, besides classes that declare `static quorum = true`:
+   * on a side without a majority of the members they stop, and messages to them fail with `NoQuorum`.
+   */
+  readonly quorum?: readonly string[]
+  /** Tunables of partition handling (reconnect period) and conflict delivery. */
+  readonly serviceTimings?: Partial<ServiceTimings>
 }
 
 /** Options of {@link Swarm.spawn}. */
@@ -106,14 +125,16 @@ export class Swarm {
   readonly #engine: SwarmEngine
   readonly #transport: Transport
   readonly #agents: ReadonlyMap<string, AgentClass>
+  readonly #services: ClusterServices
   #stopped: Promise<void> | undefined
 
-  private constructor(system: ActorSystem, engine: SwarmEngine, transport: Transport, agents: ReadonlyMap<string, AgentClass>) {
+  private constructor(system: ActorSystem, engine: SwarmEngine, transport: Transport, agents: ReadonlyMap<string, AgentClass>, services: ClusterServices) {
     this.system = system
     this.nodeId = engine.self
     this.#engine = engine
     this.#transport = transport
     this.#agents = agents
+    this.#services = services
   }
 
   /**
@@ -171,8 +192,21 @@ export class Swarm {
       channelFor: options.channelFor ?? (() => 'default'),
       ...(options.timings !== undefined ? { timings: options.timings } : {}),
     })
+    const quorum = new Set(options.quorum ?? [])
+    for (const [type, cls] of agents) if ((cls as { quorum?: unknown }).quorum === true) quorum.add(type)
+    const services = new ClusterServices({
+      self: nodeId,
+      engine,
+      transport,
+      system,
+      clock,
+      agents,
+      quorum,
+      ...(options.topology !== undefined ? { topology: options.topology } : {}),
+      ...(options.serviceTimings !== undefined ? { timings: options.serviceTimings } : {}),
+    })
     engine.start()
-    return new Swarm(system, engine, transport, agents)
+    return new Swarm(system, engine, transport, agents, services)
   }
 
   /** `host:port` this node listens on. */
@@ -220,7 +254,7 @@ export class Swarm {
    * const { forwarded, corrections } = node.metrics()
    */
   metrics(): Readonly<Record<string, number>> {
-    return { ...this.#engine.counters }
+    return { ...this.#engine.counters, ...this.#services.counters }
   }
 
   /** Every member this node knows, tombstones (`dead`, `left`) included, sorted by id. */
@@ -270,8 +304,87 @@ export class Swarm {
    * @example
    * node.on('member-down', (m) => console.log(m.id, 'is gone'))
    */
-  on<E extends keyof SwarmEvents>(event: E, listener: (data: SwarmEvents[E]) => void): () => void {
-    return this.#engine.events.on(event, listener)
+  on<E extends keyof SwarmEvents | keyof ClusterEvents>(event: E, listener: (data: (SwarmEvents & ClusterEvents)[E]) => void): () => void {
+    if (CLUSTER_EVENTS.has(event)) return this.#services.events.on(event as keyof ClusterEvents, listener as never)
+    return this.#engine.events.on(event as keyof SwarmEvents, listener as never)
+  }
+
+  /**
+   * The two sides of a partition as this node sees them: `reachable` (this side, this node
+   * included) and `unreachable` (members declared dead that did not leave). Events `partition`
+   * and `heal` report changes.
+   *
+   * @example
+   * node.on('partition', ({ reachable, unreachable }) => console.log('cut off from', unreachable))
+   * node.on('heal', ({ rejoined }) => console.log('back:', rejoined))
+   * node.partition() // { reachable: ['a', 'b'], unreachable: ['c', 'd'] }
+   */
+  partition(): PartitionView {
+    return this.#services.view()
+  }
+
+  /**
+   * Reliable broadcast to every member over the topology's Plumtree tree (O(1) messages per node
+   * per broadcast), or `order: 'causal'`: every member delivers in an order that respects
+   * happened-before across all senders. Delivered as `broadcast` events everywhere, here included.
+   *
+   * @example
+   * node.on('broadcast', ({ topic, origin, payload }) => console.log(topic, origin, payload))
+   * node.broadcast('prices', { eur: 1.08 })
+   * node.broadcast('chat', { text: 'reply' }, { order: 'causal' })
+   */
+  broadcast(topic: string, payload: unknown, options: { order?: 'reliable' | 'causal' } = {}): void {
+    this.#services.broadcast(topic, payload, options.order ?? 'reliable')
+  }
+
+  /**
+   * A replicated map shared by every node (gossip state): local reads, writes that converge by
+   * anti-entropy, `change` events. `lww` (default) or `add-wins` semantics.
+   *
+   * @example
+   * const flags = node.state('flags')
+   * flags.put('beta', true)
+   * flags.on('change', ({ key, value, deleted }) => console.log(key, value, deleted))
+   */
+  state(name: string, options: { semantics?: Semantics } = {}): SharedState {
+    return this.#services.state(name, options.semantics ?? 'lww')
+  }
+
+  /**
+   * An atomic (total-order) broadcast channel. `members` defaults to the reachable members when it
+   * is first opened on this node: open it on every member after the cluster formed.
+   *
+   * @example
+   * const log = node.atomic('ledger')
+   * log.on('deliver', ({ index, payload }) => ledger.apply(index, payload))
+   * await log.publish({ debit: 5 })  // rejects with NoQuorum without a majority
+   */
+  atomic(name: string, options: { members?: readonly string[] } = {}): AtomicChannel {
+    return this.#services.atomic(name, options.members)
+  }
+
+  /**
+   * A named group of agents across the cluster.
+   *
+   * @example
+   * node.group('reviewers').join(node.ref(ReviewerAgent, 'r-1'))
+   * node.group('reviewers').broadcast('review', { doc: 'd-7' })
+   */
+  group(name: string): Group {
+    return new Group(name, this.#services)
+  }
+
+  /**
+   * This side's coordinator for `group`: the lowest node id among reachable nodes hosting a member
+   * of the group (any reachable node when none does). Every node of one side agrees once their
+   * views converge; `coordinator-changed` events report changes (after the first call per group).
+   *
+   * @example
+   * if (node.coordinator('billing') === node.nodeId) runNightlyJob()
+   * node.on('coordinator-changed', ({ group, coordinator }) => console.log(group, coordinator))
+   */
+  coordinator(group: string): string | undefined {
+    return this.#services.coordinator(group)
   }
 
   /**
@@ -281,6 +394,7 @@ export class Swarm {
   stop(): Promise<void> {
     this.#stopped ??= (async () => {
       await this.#engine.leave()
+      this.#services.close()
       this.#engine.close()
       await this.#transport.stop()
       await this.system.stop({ drainTimeout: 1000 })
@@ -288,6 +402,8 @@ export class Swarm {
     return this.#stopped
   }
 }
+
+const CLUSTER_EVENTS: ReadonlySet<string> = new Set<keyof ClusterEvents>(['partition', 'heal', 'coordinator-changed', 'broadcast', 'quorum'])
 
 /** The swarm's view of an `ActorSystem` (see `internal/host.ts`). */
 function actorSystemHost(system: ActorSystem, agents: ReadonlyMap<string, AgentClass>): Host {

@@ -1,0 +1,505 @@
+import type { ActorSystem, AgentAddress, AgentClass, Envelope } from '@murmur/actor-core'
+import type { Clock, Guarantee, TimerHandle, Transport } from '@murmur/transport'
+import type { SwarmEngine } from './swarm-engine.js'
+import { directoryKey, digest as directoryDigest } from './directory.js'
+import { CONTROL } from './internal/wire.js'
+import { Emitter } from './internal/emitter.js'
+import { Driver } from './internal/sim/driver.js'
+import type { Machine, NodeId } from './internal/sim/machine.js'
+import { prng, type Prng } from './internal/sim/prng.js'
+import { OverlayStack, type StackEvent, type StackMsg, type StackRequest } from './internal/sim/stack.js'
+import { causalBroadcast, type CausalEvent, type CausalMsg, type CausalRequest, type CausalState } from './causal-broadcast.js'
+import { CRDT_TICK, type CrdtMapMsg, type Semantics } from './crdt-map.js'
+import { SharedState } from './gossip-state.js'
+import { AtomicChannel } from './atomic-broadcast.js'
+import { NoQuorum, type AtomicLogMsg } from './atomic-log.js'
+import { chooseTopology, clientServer, fullMesh, hyparview, hyparviewSizes, type TopologyFactory, type TopologyKind } from './topology.js'
+import { coordinatorOf, hasQuorum, partitionChange, partitionView, type PartitionView } from './partition.js'
+
+/**
+ * The cluster services that sit beside the routing engine: partition detection and heal,
+ * quorum mode, duplicate-activation conflicts, and the broadcast primitives (reliable and causal
+ * broadcast over Plumtree on the chosen topology, atomic broadcast, replicated state, groups,
+ * coordinators). Each protocol is a pure machine (see `plumtree.ts`, `crdt-map.ts`, …) run by a
+ * {@link Driver} on the node's clock; their messages travel on the transport's `control` channel
+ * as `{ k: 'x', s: <service>, m: <message> }`, which the engine hands over through its hooks.
+ */
+
+/** `topology` of `Swarm.start`: a name, or any {@link TopologyFactory}. */
+export type TopologyOption = TopologyKind | 'auto' | TopologyFactory
+
+/** Events of the cluster services, merged into the node's events. */
+export interface ClusterEvents {
+  /** Members became unreachable (or the unreachable set changed): both sides as this node sees them. */
+  partition: PartitionView
+  /** Every unreachable member is back. */
+  heal: PartitionView & { readonly rejoined: readonly string[] }
+  /** This side's coordinator of `group` changed (see `node.coordinator(group)`). */
+  'coordinator-changed': { readonly group: string; readonly coordinator: string | undefined; readonly previous: string | undefined }
+  /** A reliable (or causal) broadcast delivered here, own ones included. */
+  broadcast: { readonly topic: string; readonly origin: string; readonly payload: unknown; readonly order: 'reliable' | 'causal' }
+  /** Quorum mode: this side lost (`false`) or regained (`true`) the quorum. */
+  quorum: { readonly quorum: boolean; readonly view: PartitionView }
+}
+
+/** Tunables of the cluster services (ms). */
+export interface ServiceTimings {
+  /** How often members held unreachable are dialled to see whether the partition healed (1000). */
+  readonly reconnect: number
+  /** How often a conflict message waits for its winner to finish activating, and how many times (100, 50). */
+  readonly conflictRetry: number
+  readonly conflictTries: number
+}
+
+const DEFAULT_SERVICE_TIMINGS: ServiceTimings = { reconnect: 1000, conflictRetry: 100, conflictTries: 50 }
+
+export interface ServicesInit {
+  readonly self: string
+  readonly engine: SwarmEngine
+  readonly transport: Transport
+  readonly system: ActorSystem
+  readonly clock: Clock
+  readonly agents: ReadonlyMap<string, AgentClass>
+  /** Protocol names of the agent classes in quorum mode. */
+  readonly quorum: ReadonlySet<string>
+  readonly topology?: TopologyOption
+  readonly timings?: Partial<ServiceTimings>
+}
+
+/** An agent that can merge a losing duplicate's state (see `node.on('heal')`). */
+interface ConflictAware {
+  onConflict(otherSnapshot: unknown): unknown
+}
+
+type XWire = { readonly k: 'x'; readonly s: string; readonly m: unknown }
+const isXWire = (x: unknown): x is XWire => typeof x === 'object' && x !== null && (x as { k?: unknown }).k === 'x' && typeof (x as { s?: unknown }).s === 'string'
+
+/** A reliable / causal broadcast's payload on the Plumtree tree. */
+type TreePayload = { readonly r: string; readonly p: unknown } | { readonly c: CausalMsg } | { readonly g: string; readonly t: string; readonly p: unknown }
+
+interface Conflict {
+  readonly type: string
+  readonly id: string
+  readonly state: unknown
+  readonly h: number
+}
+
+interface Suspended {
+  readonly state: unknown
+  readonly input: unknown
+}
+
+const GROUPS = '__groups'
+const groupKey = (group: string, a: AgentAddress) => `${group}\u0000${a.type}\u0000${a.id}`
+
+function topologyFactory(option: TopologyOption | undefined, size: number): TopologyFactory {
+  if (typeof option === 'function') return option
+  switch (option ?? 'auto') {
+    case 'full-mesh':
+      return fullMesh()
+    case 'client-server':
+      return clientServer({ servers: { count: Math.max(2, Math.ceil(Math.sqrt(size))) } })
+    case 'hyparview':
+      return hyparview(hyparviewSizes(size))
+    default:
+      return chooseTopology(size)
+  }
+}
+
+/** A protocol machine whose state is an object that changes in place (the overlay stack). */
+function stackMachine(stack: OverlayStack): Machine<OverlayStack, StackMsg, StackRequest, StackEvent> {
+  return {
+    init: () => ({ state: stack, effects: stack.initialEffects }),
+    step: (s, input) => ({ state: s, effects: s.input(input) }),
+  }
+}
+
+/** Seeds a node's protocol randomness from its id (stable per node, different across nodes). */
+function seedOf(self: string): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < self.length; i++) h = Math.imul(h ^ self.charCodeAt(i), 0x01000193) >>> 0
+  return h ^ (Date.now() & 0xffff)
+}
+
+export class ClusterServices {
+  readonly events = new Emitter<ClusterEvents>()
+  readonly #i: ServicesInit
+  readonly #timings: ServiceTimings
+  readonly #rng: Prng
+  #view: PartitionView
+  #quorum = true
+  /** Members ever seen live (not left): kept even after membership forgets their tombstones. */
+  readonly #remembered = new Map<string, string>()
+  readonly #peers = new Set<string>()
+  readonly #connecting = new Set<string>()
+  readonly #suspended = new Map<string, Suspended>()
+  readonly #timers: TimerHandle[] = []
+  readonly #stack: Driver<OverlayStack, StackMsg, StackRequest, StackEvent>
+  readonly #causal: Driver<CausalState, CausalMsg, CausalRequest, CausalEvent>
+  readonly #maps = new Map<string, SharedState>()
+  readonly #logs = new Map<string, AtomicChannel>()
+  readonly #coordinators = new Map<string, string | undefined>()
+  #joinedOverlay = false
+  #closed = false
+  readonly counters = { conflicts: 0, conflictsMerged: 0, conflictsLost: 0, reconnects: 0, refused: 0 }
+
+  constructor(init: ServicesInit) {
+    this.#i = init
+    this.#timings = { ...DEFAULT_SERVICE_TIMINGS, ...init.timings }
+    this.#rng = prng(seedOf(init.self))
+    this.#view = partitionView(init.engine.members())
+    const who = { self: init.self, rng: this.#rng }
+    const topology = topologyFactory(init.topology, 16)
+    const ctx = () => ({ self: init.self, now: init.clock.now(), rng: this.#rng })
+    const stack = new OverlayStack(ctx, {}, { topology })
+    this.#stack = new Driver(stackMachine(stack), who, undefined, {
+      clock: init.clock,
+      send: (to, msg) => this.send(to, 'ov', msg),
+      emit: (ev) => this.#onStackEvent(ev),
+    })
+    this.#causal = new Driver(causalBroadcast(), who, undefined, {
+      clock: init.clock,
+      send: () => {},
+      emit: (ev) => {
+        if (ev.type === 'broadcast') this.#stack.input({ type: 'app', req: { layer: 'pt', req: { type: 'broadcast', payload: { c: ev.msg } satisfies TreePayload } } })
+        else {
+          const body = ev.msg.payload as { topic: string; payload: unknown }
+          this.events.emit('broadcast', { topic: body.topic, origin: ev.msg.sender, payload: body.payload, order: 'causal' })
+        }
+      },
+    })
+    init.engine.hooks = {
+      onWire: (from, payload) => this.#onWire(from, payload),
+      refuse: (address) => this.#refuse(address),
+      onDiscard: (address, state) => this.#sendConflict({ type: address.type, id: address.id, state, h: 0 }),
+    }
+    for (const ev of ['member-up', 'member-down', 'member-left', 'member-suspect'] as const) init.engine.events.on(ev, () => this.#onMembership())
+    this.#every(this.#timings.reconnect, () => this.#reconnect())
+    this.#onMembership()
+  }
+
+  // ───────────────────────────── wire ─────────────────────────────
+
+  /** Sends a service message on the control channel; false when the peer has no session. */
+  send(to: string, service: string, m: unknown, guarantee: readonly Guarantee[] = ['reliable']): boolean {
+    try {
+      return this.#i.transport.send(to, { k: 'x', s: service, m } satisfies XWire, { channel: CONTROL, guarantee })
+    } catch {
+      return false
+    }
+  }
+
+  #onWire(from: string, payload: unknown): void {
+    if (this.#closed || !isXWire(payload)) return
+    const { s, m } = payload
+    if (s === 'ov') this.#stack.input({ type: 'recv', from, msg: m as StackMsg })
+    else if (s === 'cf') void this.#onConflict(m as Conflict, 0)
+    else if (s.startsWith('st:')) this.#maps.get(s.slice(3))?.driver.input({ type: 'recv', from, msg: m as CrdtMapMsg })
+    else if (s.startsWith('at:')) this.#logs.get(s.slice(3))?.driver.input({ type: 'recv', from, msg: m as AtomicLogMsg })
+  }
+
+  #every(ms: number, fn: () => void): void {
+    const loop = () => {
+      if (this.#closed) return
+      fn()
+      this.#timers[idx] = this.#i.clock.setTimeout(loop, ms)
+    }
+    const idx = this.#timers.length
+    this.#timers.push(this.#i.clock.setTimeout(loop, ms))
+  }
+
+  // ───────────────────────────── membership, partitions, heal ─────────────────────────────
+
+  /** The sides as this node sees them now. */
+  view(): PartitionView {
+    return this.#view
+  }
+
+  hasQuorum(): boolean {
+    return this.#quorum
+  }
+
+  #onMembership(): void {
+    if (this.#closed) return
+    const members = this.#i.engine.members()
+    for (const m of members) {
+      if (m.status === 'left') this.#remembered.delete(m.id)
+      else if (m.id !== this.#i.self) this.#remembered.set(m.id, m.address)
+    }
+    const before = this.#view
+    const after = partitionView(members, new Set(this.#remembered.keys()))
+    this.#view = after
+    this.#syncPeers(after)
+    const change = partitionChange(before, after)
+    if (change.kind === 'partition') this.events.emit('partition', change.view)
+    if (change.kind === 'heal') this.events.emit('heal', { ...change.view, rejoined: change.rejoined })
+    const rejoined = before.unreachable.filter((id) => after.reachable.includes(id))
+    for (const id of rejoined) this.#catchUp(id)
+    this.#checkQuorum()
+    this.#checkCoordinators()
+  }
+
+  /** Feeds reachability to every machine that keeps a peer list. */
+  #syncPeers(view: PartitionView): void {
+    const live = new Set(view.reachable.filter((id) => id !== this.#i.self))
+    const ups = [...live].filter((id) => !this.#peers.has(id))
+    const downs = [...this.#peers].filter((id) => !live.has(id))
+    for (const peer of downs) {
+      this.#peers.delete(peer)
+      this.#stack.input({ type: 'peer-down', peer })
+      for (const m of this.#maps.values()) m.driver.input({ type: 'peer-down', peer })
+      for (const l of this.#logs.values()) l.driver.input({ type: 'peer-down', peer })
+    }
+    for (const peer of ups) {
+      this.#peers.add(peer)
+      if (!this.#joinedOverlay) {
+        // HyParView joins through a contact; the static topologies ignore the request.
+        this.#joinedOverlay = true
+        this.#stack.input({ type: 'app', req: { layer: 'ov', req: { type: 'join', contact: peer } } })
+      }
+      this.#stack.input({ type: 'peer-up', peer })
+      for (const m of this.#maps.values()) m.driver.input({ type: 'peer-up', peer })
+      for (const l of this.#logs.values()) l.driver.input({ type: 'peer-up', peer })
+    }
+  }
+
+  /**
+   * Serf-style reconnect: a member held dead may only be cut off. Dial it; if it answers, introduce
+   * ourselves (`join`), which revives us on its side and, by its answer, it on ours.
+   */
+  #reconnect(): void {
+    for (const id of this.#view.unreachable) {
+      const address = this.#remembered.get(id)
+      if (address === undefined || this.#connecting.has(id)) continue
+      this.#connecting.add(id)
+      this.#i.transport.connect(address).then(
+        (peer) => {
+          this.#connecting.delete(id)
+          if (peer.nodeId !== id || this.#closed) return
+          this.counters.reconnects++
+          this.#i.engine.introduce(peer.nodeId)
+        },
+        () => this.#connecting.delete(id),
+      )
+    }
+  }
+
+  /** A member came back: exchange directory and state digests with it now rather than at the next round. */
+  #catchUp(peer: string): void {
+    try {
+      this.#i.transport.send(peer, { k: 'ae', d: directoryDigest(this.#i.engine.directory()) }, { channel: CONTROL, guarantee: ['best-effort'] })
+    } catch {
+      // no session yet: the periodic anti-entropy catches up
+    }
+    for (const m of this.#maps.values()) m.driver.input({ type: 'timer', name: CRDT_TICK })
+    if (this.#view.reachable.length > 1) this.#stack.input({ type: 'app', req: { layer: 'ov', req: { type: 'join', contact: peer } } })
+  }
+
+  // ───────────────────────────── quorum mode ─────────────────────────────
+
+  #refuse(address: AgentAddress): NoQuorum | undefined {
+    if (this.#quorum || !this.#i.quorum.has(address.type)) return undefined
+    this.counters.refused++
+    return new NoQuorum(`${address.type}/${address.id} runs only on the majority side; this side (${this.#view.reachable.join(', ')}) has no quorum`, {
+      type: address.type,
+      id: address.id,
+      reachable: this.#view.reachable,
+      unreachable: this.#view.unreachable,
+    })
+  }
+
+  #checkQuorum(): void {
+    if (this.#i.quorum.size === 0) return
+    const q = hasQuorum(this.#view)
+    if (q === this.#quorum) return
+    this.#quorum = q
+    this.events.emit('quorum', { quorum: q, view: this.#view })
+    if (!q) void this.#suspendQuorumAgents()
+    else this.#resumeQuorumAgents()
+  }
+
+  /** Minority side: agents that must stay single stop; their state waits here in case the directory still names us after the heal. */
+  async #suspendQuorumAgents(): Promise<void> {
+    const { system, engine } = this.#i
+    for (const address of system.localAgents()) {
+      if (!this.#i.quorum.has(address.type)) continue
+      const entry = engine.directory().get(directoryKey(address.type, address.id))
+      const h = await system.handoff(address).catch(() => undefined)
+      if (h === undefined) continue
+      this.#suspended.set(directoryKey(address.type, address.id), { state: h.state, input: entry?.input })
+      // Their waiting mail goes back through routing, which now refuses it (asks fail with NoQuorum).
+      for (const e of h.pending as readonly Envelope[]) engine.route(e)
+    }
+  }
+
+  #resumeQuorumAgents(): void {
+    const { system, engine, agents } = this.#i
+    for (const [key, s] of [...this.#suspended]) {
+      this.#suspended.delete(key)
+      const entry = engine.directory().get(key)
+      if (entry === undefined || entry.status !== 'active') continue
+      const cls = agents.get(entry.type)
+      if (cls === undefined) continue
+      if (entry.node === this.#i.self && !system.hosts(entry)) {
+        system.restoreAgent(cls, entry.id, s.state, entry.input === undefined ? {} : { input: entry.input })
+      } else if (entry.node !== this.#i.self) {
+        // The majority side took over: our stopped copy offers its state like any losing duplicate.
+        this.#sendConflict({ type: entry.type, id: entry.id, state: s.state, h: 0 })
+      }
+    }
+  }
+
+  // ───────────────────────────── conflicts (duplicate activations) ─────────────────────────────
+
+  #sendConflict(c: Conflict): void {
+    this.counters.conflicts++
+    const entry = this.#i.engine.directory().get(directoryKey(c.type, c.id))
+    if (entry === undefined || entry.node === this.#i.self) return void this.#onConflict(c, 0)
+    if (!this.send(entry.node, 'cf', c)) this.counters.conflictsLost++
+  }
+
+  /** The winner's side: hand the loser's snapshot to `onConflict`, if the agent has one. */
+  async #onConflict(c: Conflict, tries: number): Promise<void> {
+    const { system, engine } = this.#i
+    const address = { type: c.type, id: c.id }
+    if (system.hosts(address)) {
+      const agent = system.agentOf(system.refOf(address)) as unknown as Partial<ConflictAware>
+      if (typeof agent.onConflict === 'function') {
+        try {
+          await agent.onConflict(c.state)
+          this.counters.conflictsMerged++
+        } catch {
+          this.counters.conflictsLost++
+        }
+      }
+      return
+    }
+    const entry = engine.directory().get(directoryKey(c.type, c.id))
+    if (entry !== undefined && entry.node !== this.#i.self && engine.isLive(entry.node) && c.h < 4) {
+      if (!this.send(entry.node, 'cf', { ...c, h: c.h + 1 })) this.counters.conflictsLost++
+      return
+    }
+    // The winner is still activating here (or the directory has not caught up): wait a little.
+    if (tries >= this.#timings.conflictTries) return void this.counters.conflictsLost++
+    this.#i.clock.setTimeout(() => void this.#onConflict(c, tries + 1), this.#timings.conflictRetry)
+  }
+
+  // ───────────────────────────── broadcast ─────────────────────────────
+
+  broadcast(topic: string, payload: unknown, order: 'reliable' | 'causal'): void {
+    if (order === 'causal') this.#causal.input({ type: 'app', req: { type: 'broadcast', payload: { topic, payload } } })
+    else this.#stack.input({ type: 'app', req: { layer: 'pt', req: { type: 'broadcast', payload: { r: topic, p: payload } satisfies TreePayload } } })
+  }
+
+  /** The overlay's current neighbours (links the broadcast tree uses). */
+  neighbors(): readonly string[] {
+    return this.#stack.state.neighbors()
+  }
+
+  #onStackEvent(ev: StackEvent): void {
+    if (ev.type !== 'deliver') return
+    const p = ev.payload as TreePayload
+    if ('r' in p) this.events.emit('broadcast', { topic: p.r, origin: ev.origin, payload: p.p, order: 'reliable' })
+    else if ('c' in p) {
+      if (ev.origin !== this.#i.self) this.#causal.input({ type: 'recv', from: ev.origin, msg: p.c })
+    } else this.#deliverToGroup(p.g, p.t, p.p)
+  }
+
+  // ───────────────────────────── gossip state ─────────────────────────────
+
+  state(name: string, semantics: Semantics): SharedState {
+    let s = this.#maps.get(name)
+    if (s === undefined) {
+      s = new SharedState(name, semantics, (to, msg) => this.send(to, `st:${name}`, msg, msg.t === 'digest' ? ['best-effort'] : ['reliable']), this.#i.clock, { self: this.#i.self, rng: this.#rng })
+      this.#maps.set(name, s)
+      for (const peer of this.#peers) s.driver.input({ type: 'peer-up', peer })
+    }
+    return s
+  }
+
+  // ───────────────────────────── atomic broadcast ─────────────────────────────
+
+  atomic(name: string, members: readonly string[] | undefined): AtomicChannel {
+    let a = this.#logs.get(name)
+    if (a === undefined) {
+      const list = [...new Set(members ?? this.#view.reachable)].sort()
+      a = new AtomicChannel(name, list, (to, msg) => this.send(to, `at:${name}`, msg), this.#i.clock, { self: this.#i.self, rng: this.#rng })
+      this.#logs.set(name, a)
+      for (const peer of list) if (peer !== this.#i.self && !this.#peers.has(peer)) a.driver.input({ type: 'peer-down', peer })
+    }
+    return a
+  }
+
+  // ───────────────────────────── groups and coordinators ─────────────────────────────
+
+  #groups(): SharedState {
+    return this.state(GROUPS, 'add-wins')
+  }
+
+  groupJoin(group: string, address: AgentAddress): void {
+    this.#groups().put(groupKey(group, address), { type: address.type, id: address.id })
+  }
+
+  groupLeave(group: string, address: AgentAddress): void {
+    this.#groups().remove(groupKey(group, address))
+  }
+
+  groupMembers(group: string): AgentAddress[] {
+    const prefix = `${group}\u0000`
+    const out: AgentAddress[] = []
+    for (const [key, value] of Object.entries(this.#groups().entries())) if (key.startsWith(prefix)) out.push(value as AgentAddress)
+    return out
+  }
+
+  groupBroadcast(group: string, type: string, payload: unknown): void {
+    this.#stack.input({ type: 'app', req: { layer: 'pt', req: { type: 'broadcast', payload: { g: group, t: type, p: payload } satisfies TreePayload } } })
+  }
+
+  /** Tells every member of the group that this node hosts. */
+  #deliverToGroup(group: string, type: string, payload: unknown): void {
+    const { system } = this.#i
+    for (const a of this.groupMembers(group)) {
+      if (!system.hosts(a)) continue
+      try {
+        ;(system.refOf(a) as { tell(type: string, payload: unknown): void }).tell(type, payload)
+      } catch {
+        // a payload the member's protocol refuses is dropped for that member only
+      }
+    }
+  }
+
+  coordinator(group: string): string | undefined {
+    const c = this.#computeCoordinator(group)
+    if (!this.#coordinators.has(group)) {
+      this.#coordinators.set(group, c)
+      // Group membership changes move the coordinator too.
+      if (group !== GROUPS) this.#groups().on('change', () => this.#checkCoordinators())
+    }
+    return c
+  }
+
+  #computeCoordinator(group: string): string | undefined {
+    const dir = this.#i.engine.directory()
+    const hosts = this.groupMembers(group).map((a) => dir.get(directoryKey(a.type, a.id))?.node).filter((n): n is string => n !== undefined)
+    return coordinatorOf(this.#view, hosts)
+  }
+
+  #checkCoordinators(): void {
+    for (const [group, previous] of this.#coordinators) {
+      const now = this.#computeCoordinator(group)
+      if (now === previous) continue
+      this.#coordinators.set(group, now)
+      this.events.emit('coordinator-changed', { group, coordinator: now, previous })
+    }
+  }
+
+  close(): void {
+    this.#closed = true
+    for (const t of this.#timers) this.#i.clock.clearTimeout(t)
+    this.#stack.stop()
+    this.#causal.stop()
+    for (const m of this.#maps.values()) m.driver.stop()
+    for (const l of this.#logs.values()) l.close()
+  }
+}
+
