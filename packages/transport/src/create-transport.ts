@@ -376,6 +376,14 @@ class TransportNode implements Transport {
             }, options.deadline)
       signal?.addEventListener('abort', onAbort, { once: true })
       session.readyWaiters.add(waiter)
+      // Drain events and acks normally wake the waiter; a light poll covers a link that drains
+      // without saying so.
+      const poll = (): void => {
+        if (!session.readyWaiters.has(waiter)) return
+        this.#sampleLinks(session)
+        if (session.readyWaiters.has(waiter)) this.#clock.setTimeout(poll, 2)
+      }
+      this.#clock.setTimeout(poll, 2)
     })
   }
 
