@@ -353,9 +353,16 @@ export class ClusterServices {
 
   #sendConflict(c: Conflict): void {
     this.counters.conflicts++
+    this.#forwardConflict(c, 0)
+  }
+
+  /** To the node the directory names as the winner; retried while it has no session yet (right after a heal). */
+  #forwardConflict(c: Conflict, tries: number): void {
     const entry = this.#i.engine.directory().get(directoryKey(c.type, c.id))
-    if (entry === undefined || entry.node === this.#i.self) return void this.#onConflict(c, 0)
-    if (!this.send(entry.node, 'cf', c)) this.counters.conflictsLost++
+    if (entry === undefined || entry.node === this.#i.self) return void this.#onConflict(c, tries)
+    if (this.send(entry.node, 'cf', c)) return
+    if (tries >= this.#timings.conflictTries || this.#closed) return void this.counters.conflictsLost++
+    this.#i.clock.setTimeout(() => this.#forwardConflict(c, tries + 1), this.#timings.conflictRetry)
   }
 
   /** The winner's side: hand the loser's snapshot to `onConflict`, if the agent has one. */
@@ -375,12 +382,9 @@ export class ClusterServices {
       return
     }
     const entry = engine.directory().get(directoryKey(c.type, c.id))
-    if (entry !== undefined && entry.node !== this.#i.self && engine.isLive(entry.node) && c.h < 4) {
-      if (!this.send(entry.node, 'cf', { ...c, h: c.h + 1 })) this.counters.conflictsLost++
-      return
-    }
+    if (entry !== undefined && entry.node !== this.#i.self && engine.isLive(entry.node) && c.h < 4) return this.#forwardConflict({ ...c, h: c.h + 1 }, tries)
     // The winner is still activating here (or the directory has not caught up): wait a little.
-    if (tries >= this.#timings.conflictTries) return void this.counters.conflictsLost++
+    if (tries >= this.#timings.conflictTries || this.#closed) return void this.counters.conflictsLost++
     this.#i.clock.setTimeout(() => void this.#onConflict(c, tries + 1), this.#timings.conflictRetry)
   }
 

@@ -67,3 +67,4 @@ export { type ClusterEvents, type TopologyOption, type ServiceTimings } from './
 export { SharedState, type SharedStateEvents } from './gossip-state.js'
 export { AtomicChannel, type AtomicEvents } from './atomic-broadcast.js'
 export { Group } from './groups.js'
+export { cuttableTransport, type CuttableTransport } from './cut-transport.js'
