@@ -661,7 +661,12 @@ export class SwarmEngine implements Router {
     else await this.#activateOn(home, moving)
   }
 
-  #activateOn(node: string, moving: Moving): Promise<void> {
+  async #activateOn(node: string, moving: Moving): Promise<void> {
+    // A member learned by gossip may not have a session yet (its connect is under way): open it.
+    const member = this.#members.get(node)
+    if (!this.#sessions.has(node) && member !== undefined) {
+      await this.#t.connect(member.address).catch(() => undefined)
+    }
     return new Promise<void>((resolve, reject) => {
       const c = ++this.#corr
       const timer = this.#clock.setTimeout(() => {
