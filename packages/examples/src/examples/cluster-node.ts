@@ -21,7 +21,9 @@ process.on('message', (m: any) => {
   if (m?.cmd !== 'work') return
   void (async () => {
     const ids = Array.from({ length: m.agents as number }, (_, i) => `greeter-${String(i + 1).padStart(3, '0')}`)
-    await Promise.all(ids.map((id) => node.spawn(GreeterAgent, { id })))
+    // A spawn whose target node is lost meanwhile fails; the next try places it among the living.
+    const spawn = async (id: string, tries = 3): Promise<unknown> => node.spawn(GreeterAgent, { id }).catch((e: unknown) => (tries > 1 ? spawn(id, tries - 1) : Promise.reject(e)))
+    await Promise.all(ids.map((id) => spawn(id)))
     const replies = await Promise.all(ids.map((id) => node.ref(GreeterAgent, id).ask('greet', { name }, { timeout: 10_000 }).then(() => 1, () => 0)))
     const perNode: Record<string, number> = {}
     for (const a of node.agents({ type: GreeterAgent.protocol.name })) perNode[a.node] = (perNode[a.node] ?? 0) + 1
@@ -29,6 +31,9 @@ process.on('message', (m: any) => {
   })().catch((e: unknown) => send({ kind: 'error', message: String(e) }))
 })
 
-const timer = setInterval(() => send({ kind: 'stats', node: name, alive: node.members().filter((x) => x.status === 'alive').length }), 250)
+const timer = setInterval(() => {
+  const ms = node.members()
+  send({ kind: 'stats', node: name, alive: ms.filter((x) => x.status === 'alive').length, dead: ms.filter((x) => x.status === 'dead').length })
+}, 250)
 timer.unref()
 send({ kind: 'ready', node: name, address: node.address })

@@ -9,6 +9,9 @@ import { randomBytes } from 'node:crypto'
 import { Children, until, type Child } from '../internal/children.js'
 import { runIfMain } from '../internal/main.js'
 
+/** Node processes started at once. */
+const BATCH = 4
+
 export interface ClusterOutcome {
   readonly nodes: number
   readonly pids: number[]
@@ -25,6 +28,7 @@ export async function run(options: { nodes: number; agents: number }, log: (line
   const children = new Children()
   const secret = randomBytes(16).toString('hex')
   const alive = new Map<string, number>()
+  const dead = new Map<string, number>()
   let work: { spawned: number; answered: number; perNode: Record<string, number> } | undefined
   let failure: string | undefined
   const names = Array.from({ length: options.nodes }, (_, i) => `node-${String(i + 1).padStart(2, '0')}`)
@@ -35,7 +39,10 @@ export async function run(options: { nodes: number; agents: number }, log: (line
         quiet: true,
         onMessage: (m: any) => {
           if (m?.kind === 'ready') resolve({ child, address: m.address })
-          else if (m?.kind === 'stats') alive.set(m.node, m.alive)
+          else if (m?.kind === 'stats') {
+            alive.set(m.node, m.alive)
+            dead.set(m.node, m.dead)
+          }
           else if (m?.kind === 'work-done') work = m
           else if (m?.kind === 'error') failure = m.message
         },
@@ -44,11 +51,14 @@ export async function run(options: { nodes: number; agents: number }, log: (line
     })
   try {
     const first = await start(names[0]!, '-')
-    const rest = await Promise.all(names.slice(1).map((n) => start(n, first.address)))
+    // In batches: 20 processes booting at once on 2 cores stall each other's event loops for
+    // seconds, long enough for the failure detector to suspect nodes that are merely starting.
+    const rest: Array<{ child: Child; address: string }> = []
+    for (let i = 1; i < names.length; i += BATCH) rest.push(...(await Promise.all(names.slice(i, i + BATCH).map((n) => start(n, first.address)))))
     const pids = [first, ...rest].map((c) => c.child.process.pid!)
     log(`${options.nodes} node processes up in ${Date.now() - t0} ms (first on ${first.address})`)
     await until(() => names.every((n) => alive.get(n) === options.nodes), `all ${options.nodes} nodes to see ${options.nodes} members`, 60_000, 50).catch((e: unknown) => {
-      throw new Error(`${e instanceof Error ? e.message : String(e)}; members alive as each node sees them: ${names.map((n) => alive.get(n) ?? 0).join(' ')}`)
+      throw new Error(`${e instanceof Error ? e.message : String(e)}; members alive (dead) as each node sees them: ${names.map((n) => `${alive.get(n) ?? 0}(${dead.get(n) ?? 0})`).join(' ')}`)
     })
     const convergedMs = Date.now() - t0
     log(`every node sees ${options.nodes} members alive after ${convergedMs} ms`)
