@@ -4,6 +4,7 @@
  */
 export { Swarm, type AnyAgentClass, type SwarmOptions, type SwarmSpawnOptions, type AgentLocation, type MemberInfo, type SwarmEvents, type EngineTimings } from './swarm.js'
 export { PlacementFailed, SpawnFailed, SwarmStopped, UnknownAgentType } from './errors.js'
+export type { Persistence } from './persistence.js'
 export {
   rendezvous,
   local,

@@ -695,7 +695,10 @@ export class SwarmEngine implements Router {
     const key = directoryKey(moving.type, moving.id)
     this.#activating.add(key)
     try {
-      await this.#host.activate(moving.type, moving.id, moving.input, moving.state, moving.restored)
+      // A restart after a crash starts fresh unless the class's persistence hook has a state.
+      const saved = reason === 'restart' ? await this.#host.recover(moving.type, moving.id) : undefined
+      if (saved !== undefined) await this.#host.activate(moving.type, moving.id, moving.input, saved, true)
+      else await this.#host.activate(moving.type, moving.id, moving.input, moving.state, moving.restored)
       if (moving.counters !== undefined) this.#fifo.restore(key, moving.counters, this.#clock.now())
       else this.#fifo.drop(key)
       for (const e of moving.pending) this.#host.deliver(e)

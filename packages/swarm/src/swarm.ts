@@ -16,6 +16,7 @@ import { rendezvous, type PlacementStrategy } from './placement.js'
 import { SwarmEngine, type EngineTimings, type MemberInfo, type SwarmEvents } from './swarm-engine.js'
 import { UnknownAgentType } from './errors.js'
 import type { Host } from './internal/host.js'
+import type { Persistence } from './persistence.js'
 import { ClusterServices, type ClusterEvents, type ServiceTimings, type TopologyOption } from './cluster-services.js'
 import type { SharedState } from './gossip-state.js'
 import type { AtomicChannel } from './atomic-broadcast.js'
@@ -422,6 +423,10 @@ function actorSystemHost(system: ActorSystem, agents: ReadonlyMap<string, AgentC
       const options = input === undefined ? {} : { input }
       if (restored) system.restoreAgent(cls, id, state, options)
       else system.spawn(cls, { ...options, id })
+    },
+    recover: async (type, id) => {
+      const persistence = (agents.get(type) as { persistence?: Persistence } | undefined)?.persistence
+      return persistence === undefined ? undefined : await persistence.load({ type, id })
     },
     passivate: async (address) => {
       const h = await system.handoff(address)

@@ -5,12 +5,7 @@ import { rendezvousPick, placementKey } from '../src/index.js'
 import { CounterAgent, Counter, LoggerAgent, EphemeralAgent, handled } from './helpers/agents.js'
 
 t.test('three nodes: join, spawn anywhere, tell and ask by id from every node', async (t) => {
-  const c = new MemoryCluster(1)
-  t.teardown(() => c.close())
-  await c.add('a')
-  await c.add('b', ['a'])
-  await c.add('c', ['a'])
-  await c.until(() => c.converged(), 'membership')
+  const c = await MemoryCluster.started(t, 1)
   const a = c.nodes.get('a')!
   for (let i = 0; i < 60; i++) await a.spawn(CounterAgent, { id: `w-${i}` })
   const spread = new Map<string, number>()
@@ -40,12 +35,7 @@ t.test('three nodes: join, spawn anywhere, tell and ask by id from every node', 
 const settle = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 t.test('join: agents whose home is now the newcomer move there with their state; messages sent during the move arrive once, in order', async (t) => {
-  const c = new MemoryCluster(2)
-  t.teardown(() => c.close())
-  await c.add('a')
-  await c.add('b', ['a'])
-  await c.add('c', ['a'])
-  await c.until(() => c.converged(), 'membership')
+  const c = await MemoryCluster.started(t, 2)
   const a = c.nodes.get('a')!
   const N = 120
   for (let i = 0; i < N; i++) await a.spawn(LoggerAgent, { id: `l-${i}` })
@@ -75,12 +65,7 @@ t.test('join: agents whose home is now the newcomer move there with their state;
 })
 
 t.test('graceful stop: the leaving node hands its agents, state included, to the others', async (t) => {
-  const c = new MemoryCluster(3)
-  t.teardown(() => c.close())
-  await c.add('a')
-  await c.add('b', ['a'])
-  await c.add('c', ['a'])
-  await c.until(() => c.converged(), 'membership')
+  const c = await MemoryCluster.started(t, 3)
   const a = c.nodes.get('a')!
   for (let i = 0; i < 30; i++) {
     await a.spawn(CounterAgent, { id: `s-${i}`, input: { i } })
@@ -104,12 +89,7 @@ t.test('graceful stop: the leaving node hands its agents, state included, to the
 })
 
 t.test('crash: lost agents restart where placement now puts them (by restart policy), and unacknowledged reliable messages follow them', async (t) => {
-  const c = new MemoryCluster(4)
-  t.teardown(() => c.close())
-  await c.add('a')
-  await c.add('b', ['a'])
-  await c.add('c', ['a'])
-  await c.until(() => c.converged(), 'membership')
+  const c = await MemoryCluster.started(t, 4)
   const a = c.nodes.get('a')!
   for (let i = 0; i < 40; i++) await a.spawn(LoggerAgent, { id: `k-${i}` })
   for (let i = 0; i < 40; i++) await a.spawn(EphemeralAgent, { id: `e-${i}` })
@@ -219,4 +199,25 @@ t.test('a sender with a stale view is forwarded and its directory corrected', as
   t.ok(c.nodes.get('a')!.metrics()['forwarded']! > before, 'a forwarded it')
   await c.until(() => node.find(id)?.node === 'b', 'c corrected')
   t.ok(c.nodes.get('a')!.metrics()['corrections']! >= 1, 'a sent the correction')
+})
+
+t.test('crash restart: a class with a persistence hook comes back with its saved state, others start fresh', async (t) => {
+  const { SaverAgent } = await import('./helpers/agents.js')
+  const c = await MemoryCluster.started(t, 9)
+  const a = c.nodes.get('a')!
+  for (let i = 0; i < 30; i++) {
+    await a.spawn(SaverAgent, { id: `p-${i}` })
+    await a.spawn(CounterAgent, { id: `q-${i}` })
+    a.ref(SaverAgent, `p-${i}`).tell('add', { n: 10 + i })
+    a.ref(CounterAgent, `q-${i}`).tell('add', { n: 10 + i })
+  }
+  await c.until(() => [...Array(30).keys()].every((i) => c.hosts(`p-${i}`, 'saver').length === 1), 'spawned')
+  for (let i = 0; i < 30; i++) t.equal(await a.ref(SaverAgent, `p-${i}`).ask('total', {}, { timeout: 5000 }), 10 + i)
+  const savers = [...Array(30).keys()].filter((i) => c.hosts(`p-${i}`, 'saver')[0] === 'c')
+  const counters = [...Array(30).keys()].filter((i) => c.hosts(`q-${i}`)[0] === 'c')
+  t.ok(savers.length > 0 && counters.length > 0, 'c hosts some of each')
+  c.crash('c')
+  await c.until(() => savers.every((i) => c.hosts(`p-${i}`, 'saver').length === 1) && counters.every((i) => c.hosts(`q-${i}`).length === 1), 'restarted')
+  for (const i of savers) t.equal(await a.ref(SaverAgent, `p-${i}`).ask('total', {}, { timeout: 5000 }), 10 + i, `p-${i} restored from its saved state`)
+  for (const i of counters) t.equal((await a.ref(CounterAgent, `q-${i}`).ask('get', {}, { timeout: 5000 })).total, 0, `q-${i} (no hook) starts fresh`)
 })

@@ -15,6 +15,8 @@ export interface Host {
   activate(type: string, id: string, input: unknown, state: unknown, restored: boolean): Promise<void>
   /** Stop an agent for a move: its snapshot and the messages still in its mailbox, in order. */
   passivate(address: AgentAddress): Promise<{ state: unknown; pending: Envelope[] }>
+  /** The saved state of an agent being restarted after a crash (its class's `persistence`), if any. */
+  recover(type: string, id: string): Promise<unknown>
   /** Restart policy of the agent class with this protocol name (`never` | `on-failure` | `always`). */
   restartPolicy(type: string): string | undefined
   stop(): Promise<void>

@@ -71,3 +71,25 @@ export class GpuAgent extends Agent<typeof Gpu> implements Handlers<typeof Gpu> 
     return this.id
   }
 }
+
+/** What `SaverAgent`s saved, by id (stands in for a database). */
+export const saved = new Map<string, unknown>()
+
+export const Saver = protocol('saver', {
+  add: message(z.object({ n: z.number() })),
+  total: message(z.object({}), { reply: z.number() }),
+})
+
+/** Saves its state after every change; restored from it after a crash of its node. */
+export class SaverAgent extends Agent<typeof Saver> implements Handlers<typeof Saver> {
+  static protocol = Saver
+  static persistence = { load: ({ id }: { id: string }) => saved.get(id) }
+  sum = 0
+  add({ n }: Payload<typeof Saver, 'add'>) {
+    this.sum += n
+    saved.set(this.id, this.snapshot())
+  }
+  total() {
+    return this.sum
+  }
+}

@@ -1,6 +1,6 @@
 import { createMemoryNetwork, createMemoryTransport, type MemoryNetwork } from '@murmur/transport'
 import { Swarm, type SwarmOptions } from '../../src/index.js'
-import { CounterAgent, EphemeralAgent, LoggerAgent, GpuAgent } from './agents.js'
+import { CounterAgent, EphemeralAgent, LoggerAgent, GpuAgent, SaverAgent } from './agents.js'
 
 export const SECRET = 'test-secret'
 
@@ -25,13 +25,22 @@ export class MemoryCluster {
       port: 0,
       secret: SECRET,
       seeds,
-      agents: [CounterAgent, EphemeralAgent, LoggerAgent, GpuAgent],
+      agents: [CounterAgent, EphemeralAgent, LoggerAgent, GpuAgent, SaverAgent],
       transport,
       clock: this.net.clockFor(id),
       ...extra,
     })
     this.nodes.set(id, node)
     return node
+  }
+
+  /** Nodes `ids` (each joining through the first), converged, closed at the end of test `t`. */
+  static async started(t: { teardown(fn: () => unknown): void }, seed: number, ids = ['a', 'b', 'c']): Promise<MemoryCluster> {
+    const c = new MemoryCluster(seed)
+    t.teardown(() => c.close())
+    for (const id of ids) await c.add(id, id === ids[0] ? [] : [ids[0]!])
+    await c.until(() => c.converged(), 'membership')
+    return c
   }
 
   crash(id: string): void {
