@@ -221,3 +221,23 @@ t.test('crash restart: a class with a persistence hook comes back with its saved
   for (const i of savers) t.equal(await a.ref(SaverAgent, `p-${i}`).ask('total', {}, { timeout: 5000 }), 10 + i, `p-${i} restored from its saved state`)
   for (const i of counters) t.equal((await a.ref(CounterAgent, `q-${i}`).ask('get', {}, { timeout: 5000 })).total, 0, `q-${i} (no hook) starts fresh`)
 })
+
+t.test('the failure detector is pluggable: the node runs the factory it is given', async (t) => {
+  const { swim } = await import('../src/index.js')
+  const c = new MemoryCluster(10)
+  t.teardown(() => c.close())
+  const seen = { inputs: 0, made: 0 }
+  const counting = (config = {}) => {
+    const inner = swim(config)
+    return (components: Parameters<ReturnType<typeof swim>>[0]) => {
+      seen.made++
+      const d = inner(components)
+      return { name: 'counting-swim', members: () => d.members(), handle: (input: Parameters<typeof d.handle>[0]) => (seen.inputs++, d.handle(input)) }
+    }
+  }
+  await c.add('a', [], { failureDetector: counting() })
+  await c.add('b', ['a'], { failureDetector: counting({ probeInterval: 50 }) })
+  await c.until(() => c.converged(), 'membership')
+  t.equal(seen.made, 2, 'one detector per node, from the given factory')
+  t.ok(seen.inputs > 10, `it was fed ticks and messages (${seen.inputs})`)
+})
