@@ -241,3 +241,17 @@ t.test('the failure detector is pluggable: the node runs the factory it is given
   t.equal(seen.made, 2, 'one detector per node, from the given factory')
   t.ok(seen.inputs > 10, `it was fed ticks and messages (${seen.inputs})`)
 })
+
+t.test('a single node works alone: spawn, tell, ask, AgentNotFound, stop', async (t) => {
+  const c = new MemoryCluster(11)
+  t.teardown(() => c.close())
+  const a = await c.add('a')
+  const r = await a.spawn(CounterAgent, { id: 'solo' })
+  r.tell('add', { n: 3 })
+  t.equal((await r.ask('get', {}, { timeout: 5000 })).total, 3)
+  await t.rejects(a.ref(CounterAgent, 'nobody').ask('get', {}, { timeout: 5000 }), AgentNotFound)
+  t.same(a.members().map((m) => [m.id, m.status]), [['a', 'alive']])
+  await a.stop()
+  c.nodes.delete('a')
+  t.pass('stopped without peers to hand off to')
+})
