@@ -2,7 +2,8 @@
  * A partition and its heal. Four nodes split two against two: each side declares the other down,
  * restarts the counters it lost (they are `restart: 'on-failure'`) and keeps counting. When the
  * network heals, the sides find each other again, the directories merge, and each counter
- * survives as exactly one activation (the rule is deterministic, so every node agrees which).
+ * survives as exactly one activation (the rule is deterministic, so every node agrees which),
+ * whose `onConflict` merges in the state of the copy that lost.
  * The network is simulated (`createMemoryNetwork`) so the cut can be made on demand.
  *
  * Run: pnpm --filter @murmur/examples run example:partition
@@ -14,22 +15,32 @@ import { runIfMain, spawnKnown, waitUntil } from '../internal/main.js'
 
 export const Tally = protocol('tally', {
   add: message(z.object({ n: z.number(), side: z.string() })),
-  get: message(z.object({}), { reply: z.object({ total: z.number(), sides: z.array(z.string()) }) }),
+  get: message(z.object({}), { reply: z.object({ total: z.number(), bySide: z.record(z.string(), z.number()) }) }),
 })
 
+/**
+ * A counter that each side of a partition may update on its own: every side adds only under its
+ * own key (a grow-only counter), so two copies merge by taking, per key, the larger count.
+ */
 export class TallyAgent extends Agent<typeof Tally> implements Handlers<typeof Tally> {
   static protocol = Tally
   static supervision = { restart: 'on-failure' } as const
-  total = 0
-  sides: string[] = []
+  bySide: Record<string, number> = {}
   add({ n, side }: Payload<typeof Tally, 'add'>) {
-    this.total += n
-    if (!this.sides.includes(side)) this.sides.push(side)
+    this.bySide[side] = (this.bySide[side] ?? 0) + n
   }
   get() {
-    return { total: this.total, sides: this.sides }
+    return { total: Object.values(this.bySide).reduce((a, b) => a + b, 0), bySide: { ...this.bySide } }
+  }
+  /** After a heal, the swarm hands the winner the losing duplicate's snapshot. */
+  onConflict(other: unknown) {
+    for (const [side, n] of Object.entries((other as { bySide?: Record<string, number> }).bySide ?? {})) {
+      this.bySide[side] = Math.max(this.bySide[side] ?? 0, n)
+    }
   }
 }
+
+type Tally_ = { total: number; bySide: Record<string, number> }
 
 export interface PartitionOutcome {
   readonly views: Record<'before' | 'during' | 'after', Record<string, string[]>>
@@ -38,9 +49,9 @@ export interface PartitionOutcome {
   /** Per counter: on which nodes it runs, after the heal. */
   readonly hostsAfter: Record<string, string[]>
   /** Per side, per counter: the answer during the partition. */
-  readonly during: Record<string, Record<string, { total: number; sides: string[] }>>
+  readonly during: Record<string, Record<string, Tally_>>
   /** Per node, per counter: the answer after the heal (all nodes must agree). */
-  readonly after: Record<string, Record<string, { total: number; sides: string[] }>>
+  readonly after: Record<string, Record<string, Tally_>>
 }
 
 export async function run(log: (line: string) => void = console.log, healWaitMs = 30_000): Promise<PartitionOutcome> {
@@ -52,7 +63,7 @@ export async function run(log: (line: string) => void = console.log, healWaitMs 
   const snapshotViews = () => Object.fromEntries(ids.map((id) => [id, cluster.view(id)]))
   const hosts = () => Object.fromEntries(counters.map((c) => [c, ids.filter((id) => cluster.node(id).system.hosts({ type: Tally.name, id: c }))]))
   const askAll = async (from: string) => {
-    const out: Record<string, { total: number; sides: string[] }> = {}
+    const out: Record<string, Tally_> = {}
     for (const c of counters) out[c] = await cluster.node(from).ref(TallyAgent, c).ask('get', {}, { timeout: 10_000 })
     return out
   }
@@ -84,7 +95,7 @@ export async function run(log: (line: string) => void = console.log, healWaitMs 
           for (const c of counters) {
             const r = await node.ref(TallyAgent, c).ask('get', {}, { timeout: 2000 }).catch(() => undefined)
             if (r === undefined) add(c)
-            all &&= r !== undefined && r.sides.includes(side)
+            all &&= r !== undefined && r.bySide[side] !== undefined
           }
           return all
         },
@@ -109,10 +120,13 @@ export async function run(log: (line: string) => void = console.log, healWaitMs 
       log(`  the sides did not merge within ${healWaitMs / 1000} s: node-a sees ${cluster.view('node-a').join(', ')}; node-c sees ${cluster.view('node-c').join(', ')}`)
       return { views: { before, during: duringViews, after: snapshotViews() }, healed, hostsAfter, during, after }
     }
+    // the duplicates' states reach the winners' onConflict shortly after the merge
+    const merged = async () => Object.values(await askAll('node-a')).every((r) => Object.keys(r.bySide).length === 2)
+    await waitUntil(merged, 'the duplicates to merge', 20_000, 100).catch(() => {})
     for (const id of ids) after[id] = await askAll(id)
     log(`  all nodes see ${cluster.view('node-a').join(', ')}`)
     log(`  one activation per counter: ${Object.entries(hostsAfter).map(([c, h]) => `${c}@${h.join('+')}`).join(', ')}`)
-    log(`  counters after the merge: ${counters.map((c) => `${c}=${after['node-a']![c]!.total} (${after['node-a']![c]!.sides.join('+')})`).join(' ')}`)
+    log(`  counters after the merge: ${counters.map((c) => `${c}=${after['node-a']![c]!.total} (${Object.entries(after['node-a']![c]!.bySide).map(([k, v]) => `${k} ${v}`).join(' + ')})`).join(' ')}`)
     return { views: { before, during: duringViews, after: snapshotViews() }, healed, hostsAfter, during, after }
   } finally {
     await cluster.close()
@@ -128,7 +142,8 @@ runIfMain(import.meta.url, async () => {
   }
   const agree = Object.values(o.after).every((r) => JSON.stringify(r) === JSON.stringify(o.after['node-a']))
   const single = Object.values(o.hostsAfter).every((h) => h.length === 1)
-  console.log(agree && single ? '\n✓ both sides kept working; after the heal every counter runs once and every node gets the same answer' : '\n✗ the merge is not consistent')
-  console.log('  (the surviving copy keeps its own count; merging the two copies\' state needs an onConflict hook)')
-  return agree && single ? 0 : 1
+  const merged = Object.values(o.after['node-a'] ?? {}).every((r) => Object.keys(r.bySide).length === 2)
+  const ok = agree && single && merged
+  console.log(ok ? "\n✓ both sides kept working; after the heal every counter runs once, holds both sides' counts, and every node gets the same answer" : '\n✗ the merge is not consistent')
+  return ok ? 0 : 1
 })
