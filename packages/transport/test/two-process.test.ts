@@ -1,5 +1,6 @@
 import t from 'tap'
 import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { createUwsTransport, type TransportEvents } from '../src/index.js'
 import { range, waitFor } from './helpers/wait.js'
@@ -58,10 +59,20 @@ t.test('a reliable stream survives dropped connections; SIGKILL ends in peer-dow
 
   // 3. SIGKILL: nothing more is acked; peer-down hands back exactly what the child never acked.
   child.kill('SIGKILL')
+  // Wait until it is really gone: a signalled process may still read (and ack) for a moment.
+  if (child.exitCode === null && child.signalCode === null) await once(child, 'exit')
   const beforeKill = next
   sendBurst(1000)
   await waitFor(() => downs.length === 1, 'peer-down after giveUpAfter', 30_000)
-  const handedBack = downs[0]!.unacknowledged.map((u) => u.payload as number)
-  t.same(handedBack, range(1000).map((i) => beforeKill + i), 'the unacked messages are handed back, in order')
+  const handedBack = downs[0]!.unacknowledged.map((u) => u.payload)
+  t.same(
+    handedBack.filter((p) => typeof p === 'number' && p >= beforeKill),
+    range(1000).map((i) => beforeKill + i),
+    'every message sent after the kill is handed back, in order',
+  )
+  // A message delivered just before the kill may come back too if its ack was still on the way
+  // (hand-back is at-least-once); anything else coming back would be a bug.
+  const extra = handedBack.filter((p) => !(typeof p === 'number' && p >= beforeKill))
+  t.ok(extra.length <= 2 && extra.every((p) => p === 'drop-link' || (typeof p === 'number' && echoed.includes(p))), `extras are only delivered-but-unacked messages: ${JSON.stringify(extra)}`)
   t.same(parent.peers(), [])
 })
