@@ -50,6 +50,8 @@ t.test('the dashboard shows a live 3-node cluster and updates when a node is kil
   t.pass('and then shown dead')
   await page.locator('#events li', { hasText: 'member-down' }).first().waitFor({ timeout: 10_000 })
   t.pass('the membership panel lists the loss')
+  await page.locator('#partition', { hasText: 'cut off dash-3' }).waitFor({ timeout: 10_000 })
+  t.pass('and shows the partition: dash-3 cut off from this side')
 
   const html = await page.content()
   t.notMatch(html, SECRET, 'the page never shows the secret')

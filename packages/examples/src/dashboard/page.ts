@@ -45,7 +45,7 @@ export const PAGE = `<!doctype html>
     <table><thead><tr><th>channel</th><th>guarantee</th><th>msg/s</th></tr></thead><tbody id="rates"></tbody></table>
     <p class="muted" id="transport"></p>
   </section>
-  <section><h2>Membership and partitions</h2><ul id="events"></ul></section>
+  <section><h2>Membership and partitions</h2><p id="partition" class="muted"></p><ul id="events"></ul></section>
   <section><h2>Recent dead letters</h2><ul id="dead"></ul></section>
 </main>
 <script>
@@ -67,6 +67,8 @@ function render(s) {
   $('rates').innerHTML = s.rates.length ? s.rates.map((r) =>
     '<tr><td>' + esc(r.channel) + '</td><td>' + esc(r.guarantee) + '</td><td>' + r.perSecond + '</td></tr>').join('') : '<tr><td colspan="3" class="muted">idle</td></tr>'
   $('transport').textContent = 'transport: ' + s.transport.delivered + ' msg/s in, ' + s.transport.sent + ' msg/s out (all channels, control included)'
+  const p = s.partition
+  $('partition').innerHTML = p.unreachable.length ? '<b style="color:#f85149">partitioned</b>: this side ' + p.reachable.map(esc).join(', ') + ' · cut off ' + p.unreachable.map(esc).join(', ') : 'no partition: ' + p.reachable.length + ' reachable'
   $('events').innerHTML = s.events.map((e) => '<li><span class="muted">' + time(e.at) + '</span> ' + esc(e.kind) + ' <b>' + esc(e.member) + '</b></li>').join('') || '<li class="muted">no changes yet</li>'
   $('dead').innerHTML = s.deadLetters.map((d) => '<li><span class="muted">' + time(d.at) + '</span> ' + esc(d.type) + ' → ' + esc(d.to) + ' <span class="muted">(' + esc(d.reason) + ')</span></li>').join('') || '<li class="muted">none</li>'
   drawOverlay(s)

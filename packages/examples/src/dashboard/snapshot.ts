@@ -16,6 +16,8 @@ export interface DashboardState {
   readonly deadLetters: ReadonlyArray<{ at: number; to: string; type: string; reason: string }>
   /** Membership changes as they happen: joins, suspicions, losses (one side of a partition), heals. */
   readonly events: ReadonlyArray<{ at: number; kind: string; member: string }>
+  /** This node's side of a partition (`unreachable` empty when there is none). */
+  readonly partition: { readonly reachable: readonly string[]; readonly unreachable: readonly string[] }
 }
 
 const KEEP = 20
@@ -52,8 +54,9 @@ export class Collector {
     this.#off.push(node.on('dead-letter', (d) => this.#deadLetter(`${d.envelope.to.type}/${d.envelope.to.id}`, d.envelope.type, d.reason)))
     for (const kind of ['member-up', 'member-suspect', 'member-down', 'member-left', 'partition', 'heal'] as const) {
       this.#off.push(
-        node.on(kind as 'member-up', (m: { id?: string }) => {
-          this.#push(this.#events, { at: Date.now(), kind, member: m?.id ?? '' })
+        node.on(kind as 'member-up', (m: { id?: string; unreachable?: readonly string[]; rejoined?: readonly string[] }) => {
+          const member = m?.id ?? (m?.unreachable ?? m?.rejoined ?? []).join(', ')
+          this.#push(this.#events, { at: Date.now(), kind, member })
           onChange()
         }),
       )
@@ -134,6 +137,7 @@ export class Collector {
       transport: this.#transport,
       deadLetters: [...this.#deadLetters],
       events: [...this.#events],
+      partition: this.#node.partition(),
     }
   }
 
