@@ -141,7 +141,9 @@ export class ClusterServices {
   readonly #coordinators = new Map<string, string | undefined>()
   #joinedOverlay = false
   #closed = false
-  readonly counters = { conflicts: 0, conflictsMerged: 0, conflictsLost: 0, reconnects: 0, refused: 0 }
+  /** Local agents the directory gave to another live node at the last sweep. */
+  #stale = new Set<string>()
+  readonly counters = { duplicatesStopped: 0, conflicts: 0, conflictsMerged: 0, conflictsLost: 0, reconnects: 0, refused: 0 }
 
   constructor(init: ServicesInit) {
     this.#i = init
@@ -174,7 +176,10 @@ export class ClusterServices {
       onDiscard: (address, state) => this.#sendConflict({ type: address.type, id: address.id, state, h: 0 }),
     }
     for (const ev of ['member-up', 'member-down', 'member-left', 'member-suspect'] as const) init.engine.events.on(ev, () => this.#onMembership())
-    this.#every(this.#timings.reconnect, () => this.#reconnect())
+    this.#every(this.#timings.reconnect, () => {
+      this.#reconnect()
+      void this.#sweepDuplicates()
+    })
     this.#onMembership()
   }
 
@@ -293,6 +298,34 @@ export class ClusterServices {
     }
     for (const m of this.#maps.values()) m.driver.input({ type: 'timer', name: CRDT_TICK })
     if (this.#view.reachable.length > 1) this.#stack.input({ type: 'app', req: { layer: 'ov', req: { type: 'join', contact: peer } } })
+  }
+
+  /**
+   * Safety net after a heal: a local agent that the directory has given to another live node for
+   * two sweeps in a row (so not one caught between its activation and its directory entry) is a
+   * duplicate the merge missed (it was moving or activating when the winning entry arrived). It
+   * stops like any losing duplicate: its state goes to the winner's `onConflict`, its mail follows.
+   */
+  async #sweepDuplicates(): Promise<void> {
+    const { system, engine, agents } = this.#i
+    const dir = engine.directory()
+    const now = new Set<string>()
+    for (const a of system.localAgents()) {
+      if (!agents.has(a.type)) continue
+      const key = directoryKey(a.type, a.id)
+      const e = dir.get(key)
+      if (e === undefined || e.status !== 'active' || e.node === this.#i.self || !engine.isLive(e.node)) continue
+      if (!this.#stale.has(key)) {
+        now.add(key)
+        continue
+      }
+      const h = await system.handoff(a).catch(() => undefined)
+      if (h === undefined) continue
+      this.counters.duplicatesStopped++
+      this.#sendConflict({ type: a.type, id: a.id, state: h.state, h: 0 })
+      for (const env of h.pending as readonly Envelope[]) engine.route(env)
+    }
+    this.#stale = now
   }
 
   // ───────────────────────────── quorum mode ─────────────────────────────

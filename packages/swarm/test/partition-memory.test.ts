@@ -114,7 +114,13 @@ t.test('heal: one activation per agent, onConflict merges, no reliable message a
     'every directory names the surviving copy',
     30_000,
   )
+  const sum = (k: string) => ids.reduce((n, id) => n + (c.nodes.get(id)!.metrics()[k] ?? 0), 0)
+  t.comment(`conflicts ${sum('conflicts')}, merged ${sum('conflictsMerged')}, lost ${sum('conflictsLost')}, duplicates stopped ${sum('duplicatesStopped')}, restarts ${sum('restarts')}`)
   const want = ['L0', 'L1', 'L2', 'R0', 'R1', 'R2', 'before']
+  // The loser's snapshot reaches the winner's onConflict asynchronously, after the directories agree.
+  const allTags = async () => (await Promise.all(names.map((n) => a.ref(TallyAgent, n).ask('get', {}, { timeout: 5000 })))).every((r) => r.tags.length === want.length)
+  for (let end = Date.now() + 15_000; !(await allTags()) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20))
+  t.comment(`after: conflicts ${sum('conflicts')}, merged ${sum('conflictsMerged')}, lost ${sum('conflictsLost')}`)
   for (const n of names) {
     const answers = await Promise.all(ids.map((id) => c.nodes.get(id)!.ref(TallyAgent, n).ask('get', {}, { timeout: 5000 })))
     for (const r of answers) t.same(r.tags, want, `${n}: the survivor holds every tag from both sides (onConflict merged the loser's state)`)

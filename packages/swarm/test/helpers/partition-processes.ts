@@ -6,8 +6,8 @@ import { NodeProcess, ProcessCluster } from './processes.js'
 const FIXTURE = fileURLToPath(new URL('../fixtures/partition-node.mjs', import.meta.url))
 
 /** Starts a partition-test node process (cuttable transport) into `pc` and waits until it listens. */
-export async function startPartitionNode(pc: ProcessCluster, nodeId: string, seeds: string[]): Promise<NodeProcess> {
-  const child = fork(FIXTURE, [JSON.stringify({ nodeId, seeds, secret: 'partition-secret' })], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
+export async function startPartitionNode(pc: ProcessCluster, nodeId: string, seeds: string[], swim?: Record<string, number>): Promise<NodeProcess> {
+  const child = fork(FIXTURE, [JSON.stringify({ nodeId, seeds, secret: 'partition-secret', ...(swim ? { swim } : {}) })], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
   const node = new NodeProcess(nodeId, child, join(pc.dir, `${nodeId}.log`))
   pc.nodes.set(nodeId, node)
   node.address = await new Promise<string>((resolve, reject) => {
