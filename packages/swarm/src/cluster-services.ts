@@ -63,6 +63,8 @@ export interface ServicesInit {
   /** Protocol names of the agent classes in quorum mode. */
   readonly quorum: ReadonlySet<string>
   readonly topology?: TopologyOption
+  /** The cluster size `auto` picks the topology for (16 unless told: full mesh). */
+  readonly clusterSize?: number
   readonly timings?: Partial<ServiceTimings>
 }
 
@@ -124,6 +126,8 @@ function seedOf(self: string): number {
 export class ClusterServices {
   readonly events = new Emitter<ClusterEvents>()
   readonly #i: ServicesInit
+  /** The overlay broadcasts travel on. */
+  readonly topologyKind: TopologyKind
   readonly #timings: ServiceTimings
   readonly #rng: Prng
   #view: PartitionView
@@ -151,7 +155,8 @@ export class ClusterServices {
     this.#rng = prng(seedOf(init.self))
     this.#view = partitionView(init.engine.members())
     const who = { self: init.self, rng: this.#rng }
-    const topology = topologyFactory(init.topology, 16)
+    const topology = topologyFactory(init.topology, init.clusterSize ?? 16)
+    this.topologyKind = topology({ self: init.self }).kind
     const ctx = () => ({ self: init.self, now: init.clock.now(), rng: this.#rng })
     const stack = new OverlayStack(ctx, {}, { topology })
     this.#stack = new Driver(stackMachine(stack), who, undefined, {
@@ -185,10 +190,11 @@ export class ClusterServices {
 
   // ───────────────────────────── wire ─────────────────────────────
 
-  /** Sends a service message on the control channel; false when the peer has no session. */
+  /** Sends a service message on the control channel; false when the peer has no session (or dropped a best-effort one). */
   send(to: string, service: string, m: unknown, guarantee: readonly Guarantee[] = ['reliable']): boolean {
     try {
-      return this.#i.transport.send(to, { k: 'x', s: service, m } satisfies XWire, { channel: CONTROL, guarantee })
+      // `false` from the transport means "above the high-water mark": a reliable message was still accepted.
+      return this.#i.transport.send(to, { k: 'x', s: service, m } satisfies XWire, { channel: CONTROL, guarantee }) || guarantee.includes('reliable')
     } catch {
       return false
     }

@@ -23,6 +23,7 @@ import type { AtomicChannel } from './atomic-broadcast.js'
 import { Group } from './groups.js'
 import type { PartitionView } from './partition.js'
 import type { Semantics } from './crdt-map.js'
+import type { TopologyKind } from './topology.js'
 
 export type { MemberInfo, SwarmEvents, EngineTimings }
 
@@ -78,6 +79,13 @@ export interface SwarmOptions {
    * every topology, so agent code is the same on all of them.
    */
   readonly topology?: TopologyOption
+  /**
+   * The size the cluster is expected to reach: `topology: 'auto'` picks by it (full mesh up to 16,
+   * client-server up to 128, HyParView above; see `chooseTopology`), as do the view sizes of
+   * `hyparview` and the server count of `client-server`. Default 16. The choice is made at start
+   * and kept (every node of a cluster should be given the same figure).
+   */
+  readonly clusterSize?: number
   /**
    * Protocol names of agent classes in quorum mode, besides classes that declare `static quorum = true`:
    * on a side without a majority of the members they stop, and messages to them fail with `NoQuorum`.
@@ -204,6 +212,7 @@ export class Swarm {
       agents,
       quorum,
       ...(options.topology !== undefined ? { topology: options.topology } : {}),
+      ...(options.clusterSize !== undefined ? { clusterSize: options.clusterSize } : {}),
       ...(options.serviceTimings !== undefined ? { timings: options.serviceTimings } : {}),
     })
     engine.start()
@@ -386,6 +395,16 @@ export class Swarm {
    */
   coordinator(group: string): string | undefined {
     return this.#services.coordinator(group)
+  }
+
+  /**
+   * The broadcast overlay: its topology and this node's current neighbours on it.
+   *
+   * @example
+   * node.overlay() // { kind: 'hyparview', neighbors: ['node-3', 'node-9', …] }
+   */
+  overlay(): { kind: TopologyKind; neighbors: readonly string[] } {
+    return { kind: this.#services.topologyKind, neighbors: this.#services.neighbors() }
   }
 
   /**

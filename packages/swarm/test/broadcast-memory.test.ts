@@ -16,10 +16,10 @@ async function settled<R>(ask: () => Promise<R>, done: (r: R) => boolean): Promi
   return r
 }
 
-async function cluster(seed: number, n: number, topology: TopologyOption = 'auto'): Promise<{ c: MemoryCluster; ids: string[] }> {
+async function cluster(seed: number, n: number, topology: TopologyOption = 'auto', clusterSize?: number): Promise<{ c: MemoryCluster; ids: string[] }> {
   const c = new MemoryCluster(seed)
   const ids = Array.from({ length: n }, (_, i) => `n${i}`)
-  for (const [i, id] of ids.entries()) await c.add(id, i === 0 ? [] : [ids[0]!], { agents: AGENTS, topology })
+  for (const [i, id] of ids.entries()) await c.add(id, i === 0 ? [] : [ids[0]!], { agents: AGENTS, topology, ...(clusterSize !== undefined ? { clusterSize } : {}) })
   await c.until(() => c.converged(), 'membership')
   return { c, ids }
 }
@@ -137,4 +137,18 @@ t.test('groups: members across the cluster; a group broadcast reaches members on
   c.nodes.get('n1')!.group('evens').leave(a.ref(MemberAgent, 'm-0'))
   await c.until(() => ids.every((id) => c.nodes.get(id)!.group('evens').members().length === 3), 'leave spreads')
   t.pass('a leave spreads everywhere')
+})
+
+t.test('auto picks the topology by the expected cluster size', async (t) => {
+  for (const [size, kind] of [[8, 'full-mesh'], [20, 'client-server'], [600, 'hyparview']] as const) {
+    const { c, ids } = await cluster(90 + size, 7, 'auto', size)
+    await c.until(() => ids.every((id) => c.nodes.get(id)!.overlay().neighbors.length > 0), 'overlay links')
+    await new Promise((r) => setTimeout(r, 300))
+    const o = c.nodes.get('n6')!.overlay()
+    t.equal(o.kind, kind, `${size} nodes expected: ${kind}`)
+    if (kind === 'full-mesh') t.equal(o.neighbors.length, 6, 'full mesh: every other node')
+    if (kind === 'client-server') t.same([...o.neighbors].sort(), ['n0', 'n1', 'n2', 'n3', 'n4'], 'a client links to the 5 servers only (⌈√20⌉, the lowest ids)')
+    if (kind === 'hyparview') t.ok(o.neighbors.length <= 5, `hyparview: a small active view (${o.neighbors.length})`)
+    await c.close()
+  }
 })

@@ -63,6 +63,8 @@ t.test('5 processes: partition 3 | 2, each side keeps working, heal rules hold',
   await pc.until(async () => (await single()) && (await agreed()), 'one activation per agent and converged directories', 60_000)
   const healMs = Date.now() - healAt
   t.pass(`directories converged ${healMs} ms after the heal`)
+  // The loser's snapshot reaches the winner's onConflict asynchronously, after the directories agree.
+  await pc.until(async () => (await node('p0').call<(string[] | string)[]>('get', { ids: tallies })).every((g) => Array.isArray(g) && g.length === 2), 'merged tallies', 15_000).catch(() => {})
   for (const id of ids) {
     const got = await node(id).call<(string[] | string)[]>('get', { ids: tallies })
     t.same(got, tallies.map(() => ['L', 'R']), `${id}: every tally holds the tags of both sides (onConflict, nothing lost)`)
