@@ -137,7 +137,12 @@ export interface Transition {
 
 /** Inputs the runner feeds in. */
 export type MembershipInput =
-  | { readonly kind: 'tick'; readonly now: number }
+  /**
+   * Time passes. `lag`: how late this tick ran (ms). A node whose own timers run late was starved
+   * (GC, a busy CPU): the acks it waited for may be sitting unread, so its deadlines move by the
+   * lag instead of turning its own slowness into suspicions of others (Lifeguard's local health).
+   */
+  | { readonly kind: 'tick'; readonly now: number; readonly lag?: number }
   | { readonly kind: 'message'; readonly now: number; readonly from: string; readonly message: MembershipMessage }
   /** A connection to a seed is up: introduce ourselves. */
   | { readonly kind: 'seed-connected'; readonly now: number; readonly nodeId: string }
@@ -205,6 +210,7 @@ export function step(state: MembershipState, input: MembershipInput): Transition
   const m = new Mutable(state)
   switch (input.kind) {
     case 'tick':
+      if (input.lag !== undefined && input.lag > m.config.probeInterval) m.excuse(input.lag)
       m.tick(input.now)
       break
     case 'message':
@@ -455,6 +461,12 @@ class Mutable {
     const m = this.members.get(target)
     if (!m || !isLive(m.status) || target === this.self || this.probes.has(target)) return
     this.startProbe(now, target)
+  }
+
+  /** Push every running deadline back by `ms`: this node was not running, it could not judge. */
+  excuse(ms: number): void {
+    for (const [id, p] of this.probes) this.probes.set(id, { ...p, startedAt: p.startedAt + ms })
+    for (const [id, m] of this.members) if (m.status === 'suspect' && id !== this.self) this.members.set(id, { ...m, since: m.since + ms })
   }
 
   tick(now: number): void {

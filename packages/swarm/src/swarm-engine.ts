@@ -50,7 +50,7 @@ export interface EngineTimings {
   readonly antiEntropy: number
   /** How long a message waits for its agent's new home before it is dead-lettered (10 000 ms). */
   readonly parkTimeout: number
-  /** How long a remote activation (spawn, handoff) may take (10 000 ms). */
+  /** How long a remote activation (spawn, handoff) may take (30 000 ms: generous, for loaded machines). */
   readonly activationTimeout: number
   /** How often to retry seeds while alone (500 ms). */
   readonly seedRetry: number
@@ -60,7 +60,7 @@ export const DEFAULT_TIMINGS: EngineTimings = {
   tick: 50,
   antiEntropy: 1000,
   parkTimeout: 10_000,
-  activationTimeout: 10_000,
+  activationTimeout: 30_000,
   seedRetry: 500,
 }
 
@@ -193,7 +193,17 @@ export class SwarmEngine implements Router {
       if (this.#live.has(peer.nodeId)) this.#onMembershipChanged()
     })
     this.#t.on('drained', () => this.#retryParked(undefined))
-    this.#every(this.#timings.tick, () => this.#run(this.#fd.handle({ kind: 'tick', now: this.#clock.now() })))
+    // Ticks run after pending I/O (`defer`), so acks that arrived while this process was stalled
+    // are read before any deadline is judged; and a late tick reports its lag (see membership).
+    let expected = this.#clock.now() + this.#timings.tick
+    this.#every(this.#timings.tick, () =>
+      this.#clock.defer(() => {
+        const now = this.#clock.now()
+        const lag = Math.max(0, now - expected)
+        expected = now + this.#timings.tick
+        if (!this.#stopped) this.#run(this.#fd.handle({ kind: 'tick', now, lag }))
+      }),
+    )
     this.#every(this.#timings.antiEntropy, () => this.#antiEntropy())
     this.#every(this.#timings.seedRetry, () => {
       if (this.#live.size <= 1) this.#joinSeeds()

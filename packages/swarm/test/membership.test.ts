@@ -148,3 +148,22 @@ t.test('deterministic: same seed, same history', async (t) => {
   }
   t.equal(run(), run())
 })
+
+t.test('local health: a tick that ran late excuses the deadlines instead of suspecting others', async (t) => {
+  const init = (id: string) => createMembership({ self: id, address: id, incarnation: 1, meta, now: 0 })
+  let a = init('a')
+  a = step(a, { kind: 'message', now: 0, from: 'b', message: { t: 'sync', updates: [{ id: 'b', address: 'b', incarnation: 1, status: 'alive', meta }] } }).state
+  a = step(a, { kind: 'tick', now: 0 }).state
+  t.equal(a.probes.size, 1, 'probing b')
+  const kinds = (s: typeof a, input: Parameters<typeof step>[1]) =>
+    step(s, input).effects.filter((e) => e.kind === 'send').map((e) => (e as { message: { t: string } }).message.t)
+  // 900 ms later with no ack: on time, the probe escalates (b suspected: no one to ask indirectly).
+  const onTime = step(a, { kind: 'tick', now: 900 }).state
+  t.equal(step(onTime, { kind: 'tick', now: 1300 }).state.members.get('b')!.status, 'suspect', 'on time: suspected')
+  // The same 900 ms, but this node itself was stalled for 800 of them: no judgement yet.
+  const late = step(a, { kind: 'tick', now: 900, lag: 800 }).state
+  t.equal(late.members.get('b')!.status, 'alive')
+  t.notOk(kinds(a, { kind: 'tick', now: 900, lag: 800 }).includes('ping-req'), 'no escalation on a late tick')
+  const acked = step(late, { kind: 'message', now: 901, from: 'b', message: { t: 'ack', seq: [...late.probes.values()][0]!.seq, updates: [] } }).state
+  t.equal(acked.probes.size, 0, 'the ack read after the stall settles the probe')
+})
