@@ -76,6 +76,18 @@ interface ConflictAware {
 type XWire = { readonly k: 'x'; readonly s: string; readonly m: unknown }
 const isXWire = (x: unknown): x is XWire => typeof x === 'object' && x !== null && (x as { k?: unknown }).k === 'x' && typeof (x as { s?: unknown }).s === 'string'
 
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x)
+
+/** The outer shape of each service's messages (the machines read nothing else without checking). */
+function wellFormed({ s, m }: XWire): boolean {
+  if (!isObject(m)) return false
+  if (s === 'ov') return (m['l'] === 'ov' || m['l'] === 'pt') && isObject(m['m']) && typeof m['m']['t'] === 'string'
+  if (s === 'cf') return typeof m['type'] === 'string' && typeof m['id'] === 'string' && typeof m['h'] === 'number'
+  if (s.startsWith('st:')) return (m['t'] === 'digest' && isObject(m['digest'])) || ((m['t'] === 'delta' || m['t'] === 'sync') && isObject(m['delta']))
+  if (s.startsWith('at:')) return typeof m['t'] === 'string' && typeof m['term'] === 'number' || m['t'] === 'propose'
+  return false
+}
+
 /** A reliable / causal broadcast's payload on the Plumtree tree. */
 type TreePayload = { readonly r: string; readonly p: unknown } | { readonly c: CausalMsg } | { readonly g: string; readonly t: string; readonly p: unknown }
 
@@ -147,7 +159,7 @@ export class ClusterServices {
   #closed = false
   /** Local agents the directory gave to another live node at the last sweep. */
   #stale = new Set<string>()
-  readonly counters = { duplicatesStopped: 0, conflicts: 0, conflictsMerged: 0, conflictsLost: 0, reconnects: 0, refused: 0 }
+  readonly counters = { badInput: 0, duplicatesStopped: 0, conflicts: 0, conflictsMerged: 0, conflictsLost: 0, reconnects: 0, refused: 0 }
 
   constructor(init: ServicesInit) {
     this.#i = init
@@ -200,13 +212,24 @@ export class ClusterServices {
     }
   }
 
+  /**
+   * A service message from a peer. Shapes are checked before a machine sees them; anything
+   * malformed is counted and dropped (`badInput`), and a machine that still throws on a message
+   * it cannot make sense of loses only that message.
+   */
   #onWire(from: string, payload: unknown): void {
-    if (this.#closed || !isXWire(payload)) return
+    if (this.#closed) return
+    if (!isXWire(payload) || !wellFormed(payload)) return void this.counters.badInput++
     const { s, m } = payload
-    if (s === 'ov') this.#stack.input({ type: 'recv', from, msg: m as StackMsg })
-    else if (s === 'cf') void this.#onConflict(m as Conflict, 0)
-    else if (s.startsWith('st:')) this.#maps.get(s.slice(3))?.driver.input({ type: 'recv', from, msg: m as CrdtMapMsg })
-    else if (s.startsWith('at:')) this.#logs.get(s.slice(3))?.driver.input({ type: 'recv', from, msg: m as AtomicLogMsg })
+    try {
+      if (s === 'ov') this.#stack.input({ type: 'recv', from, msg: m as StackMsg })
+      else if (s === 'cf') void this.#onConflict(m as Conflict, 0)
+      else if (s.startsWith('st:')) this.#maps.get(s.slice(3))?.driver.input({ type: 'recv', from, msg: m as CrdtMapMsg })
+      else if (s.startsWith('at:')) this.#logs.get(s.slice(3))?.driver.input({ type: 'recv', from, msg: m as AtomicLogMsg })
+      else this.counters.badInput++
+    } catch {
+      this.counters.badInput++
+    }
   }
 
   #every(ms: number, fn: () => void): void {

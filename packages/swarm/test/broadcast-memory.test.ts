@@ -152,3 +152,34 @@ t.test('auto picks the topology by the expected cluster size', async (t) => {
     await c.close()
   }
 })
+
+t.test('bad input: malformed service messages are dropped and counted; nothing accepted is lost', async (t) => {
+  const { c, ids } = await cluster(101, 3)
+  t.teardown(() => c.close())
+  const [a, b] = [c.nodes.get('n0')!, c.nodes.get('n1')!]
+  const got: unknown[] = []
+  b.on('broadcast', (e) => got.push(e.payload))
+  b.state('s').put('kept', 1)
+  await c.until(() => a.state('s').get('kept') === 1, 'state before')
+  const garbage: unknown[] = [
+    { k: 'x', s: 'cf', m: null },
+    { k: 'x', s: 'cf', m: { type: 1, id: [] } },
+    { k: 'x', s: 'ov', m: 'nonsense' },
+    { k: 'x', s: 'ov', m: { l: 'pt', m: { t: 'gossip' } } },
+    { k: 'x', s: 'st:s', m: { t: 'delta', delta: 5 } },
+    { k: 'x', s: 'st:s', m: { t: 'delta', delta: { kept: { wrong: true } } } },
+    { k: 'x', s: 'at:none', m: { t: 'append' } },
+    { k: 'x', s: 'unknown-service', m: {} },
+    { k: 'x', s: 42 },
+  ]
+  const before = b.metrics()['badInput'] ?? 0
+  for (const g of garbage) a.transport.send('n1', g, { channel: 'control', guarantee: ['reliable'] })
+  await c.until(() => (b.metrics()['badInput'] ?? 0) - before >= 5, 'malformed messages counted')
+  t.ok((b.metrics()['badInput'] ?? 0) - before >= 5, `counted as bad input (${(b.metrics()['badInput'] ?? 0) - before})`)
+  t.equal(b.state('s').get('kept'), 1, 'replicated state kept')
+  a.broadcast('after', 'still works')
+  await c.until(() => got.includes('still works'), 'a broadcast after the garbage')
+  b.state('s').put('later', 2)
+  await c.until(() => ids.every((id) => c.nodes.get(id)!.state('s').get('later') === 2), 'state after the garbage')
+  t.pass('broadcast and state still work')
+})
