@@ -13,4 +13,9 @@ t.test('a swarm vote: each coordinator tallies every vote and every voter hears 
     for (const v of g.voters) t.same(o.heard[g.name]![v.id], [r], `${v.id} heard the result exactly once`)
   }
   t.not(o.results.north!.accepted, o.results.south!.accepted, 'the two groups decided independently')
+  const orders = Object.values(o.decided)
+  t.equal(orders.length, 3, 'three nodes delivered decisions')
+  for (const d of orders) t.same(d, orders[0], 'every node delivered the same decisions in the same order (atomic broadcast)')
+  t.same([...orders[0]!].sort(), ['north:accepted', 'south:rejected'])
+  for (const g of GROUPS) t.match(o.coordinators[g.name], /^node-/, `${g.name} was announced by its coordinator node`)
 })

@@ -1,9 +1,11 @@
 /**
- * Swarm decision: two groups of voters spread over three nodes, a coordinator per group. Each
- * coordinator sends the ballot to every voter of its group (reliable broadcast: one reliable,
- * exactly-once message per member), tallies the votes as they come back, and announces the
- * result to every voter the same way. Voters vote yes when the proposal's cost is within
- * their budget, so the expected outcome can be computed and checked.
+ * Swarm decision: two groups of voters spread over three nodes. Per group, a tally agent sends the
+ * ballot to every voter (reliable: exactly once each) and counts the votes. The decision is then
+ * published on an atomic broadcast channel (`node.atomic`): every node delivers the decisions of
+ * both groups in one total order. The group's coordinator node (`node.coordinator(group)`: the
+ * same node on every member of one side) announces each decision to the group's voters
+ * (`node.group(name).broadcast`). Voters vote yes when the proposal's cost is within their
+ * budget, so the expected outcome can be computed and checked.
  *
  * Run: pnpm --filter @murmur/examples run example:vote
  */
@@ -62,7 +64,6 @@ export class CoordinatorAgent extends Agent<typeof Coordinator, { voters: string
     this.open.delete(proposal)
     const r = { proposal, yes: tally.yes, no: tally.no, accepted: tally.yes * 2 > this.input.voters.length, voters: this.input.voters.length }
     this.results.push(r)
-    for (const v of this.input.voters) this.ref(Voter, v).tell('announce', r)
   }
 
   outcome({ proposal }: Payload<typeof Coordinator, 'outcome'>) {
@@ -84,6 +85,10 @@ export const PROPOSAL = { proposal: 'build a bigger nest', cost: 65 }
 
 export interface VoteOutcome {
   readonly results: Record<string, Result>
+  /** Per node: the decisions in the order its atomic channel delivered them. */
+  readonly decided: Record<string, string[]>
+  /** Per group: the node that announced it. */
+  readonly coordinators: Record<string, string>
   /** Per group, per voter: the announcements it received. */
   readonly heard: Record<string, Record<string, Result[]>>
   /** Per node: how many voters it hosts. */
@@ -98,6 +103,25 @@ export async function run(log: (line: string) => void = console.log): Promise<Vo
       for (const v of g.voters) await spawnKnown(a!, Voter.name, v.id, () => a!.spawn(VoterAgent, { id: v.id, input: { budget: v.budget } }))
       await spawnKnown(a!, Coordinator.name, `coordinator-${g.name}`, () => a!.spawn(CoordinatorAgent, { id: `coordinator-${g.name}`, input: { voters: g.voters.map((v) => v.id) } }))
     }
+    // Groups are replicated state: every node learns the members, then any node can reach them.
+    for (const g of GROUPS) for (const v of g.voters) a!.group(g.name).join(a!.ref(VoterAgent, v.id))
+    await waitUntil(() => cluster.nodes.every((n) => GROUPS.every((g) => n.group(g.name).members().length === g.voters.length)), 'every node to know both groups')
+    // One atomic channel for decisions, opened on every node once the cluster has formed.
+    const decided: Record<string, string[]> = {}
+    const coordinators: Record<string, string> = {}
+    for (const n of cluster.nodes) {
+      decided[n.nodeId] = []
+      n.atomic('decisions').on('deliver', ({ payload }) => {
+        const r = payload as Result & { group: string }
+        decided[n.nodeId]!.push(`${r.group}:${r.accepted ? 'accepted' : 'rejected'}`)
+        // the group's coordinator announces: one node per side, the same on every node
+        if (n.coordinator(r.group) === n.nodeId) {
+          coordinators[r.group] = n.nodeId
+          const { group: _, ...result } = r
+          n.group(r.group).broadcast('announce', result)
+        }
+      })
+    }
     const spread: Record<string, number> = {}
     for (const l of a!.agents({ type: Voter.name })) spread[l.node] = (spread[l.node] ?? 0) + 1
     log(`12 voters in 2 groups over 3 nodes (${Object.entries(spread).map(([n, c]) => `${n}: ${c}`).join(', ')}); proposal "${PROPOSAL.proposal}", cost ${PROPOSAL.cost}`)
@@ -110,6 +134,9 @@ export async function run(log: (line: string) => void = console.log): Promise<Vo
       const c = a!.ref(CoordinatorAgent, `coordinator-${g.name}`)
       await waitUntil(async () => (await c.ask('outcome', { proposal: PROPOSAL.proposal }, { timeout: 5000 })) !== null, `${g.name} to decide`, 20_000, 50)
       results[g.name] = (await c.ask('outcome', { proposal: PROPOSAL.proposal }, { timeout: 5000 }))!
+      // the group's coordinator node publishes the decision on the atomic channel
+      const publisher = cluster.nodes.find((n) => n.nodeId === a!.coordinator(g.name)) ?? a!
+      await publisher.atomic('decisions').publish({ group: g.name, ...results[g.name]! })
       heard[g.name] = {}
       await waitUntil(
         async () => (await Promise.all(g.voters.map((v) => a!.ref(VoterAgent, v.id).ask('heard', {}, { timeout: 5000 })))).every((h) => h.length > 0),
@@ -119,18 +146,21 @@ export async function run(log: (line: string) => void = console.log): Promise<Vo
       )
       for (const v of g.voters) heard[g.name]![v.id] = await a!.ref(VoterAgent, v.id).ask('heard', {}, { timeout: 5000 })
       const r = results[g.name]!
-      log(`  ${g.name}: ${r.yes} yes, ${r.no} no → ${r.accepted ? 'accepted' : 'rejected'}; announced to all ${g.voters.length} voters`)
+      log(`  ${g.name}: ${r.yes} yes, ${r.no} no → ${r.accepted ? 'accepted' : 'rejected'}; decided by atomic broadcast, announced by ${coordinators[g.name]} to all ${g.voters.length} voters`)
     }
-    return { results, heard, spread }
+    await waitUntil(() => cluster.nodes.every((n) => decided[n.nodeId]!.length === GROUPS.length), 'every node to deliver both decisions')
+    log(`  every node delivered the decisions in the same order: ${decided[a!.nodeId]!.join(', ')}`)
+    return { results, decided, coordinators, heard, spread }
   } finally {
     await cluster.stop()
   }
 }
 
 runIfMain(import.meta.url, async () => {
-  console.log('A swarm votes: ballots and results by reliable broadcast, one coordinator per group\n')
+  console.log('A swarm votes: ballots by reliable messages, decisions by atomic broadcast, one coordinator per group\n')
   const o = await run()
-  const ok = GROUPS.every((g) => Object.values(o.heard[g.name]!).every((h) => h.length === 1 && JSON.stringify(h[0]) === JSON.stringify(o.results[g.name])))
+  const order = JSON.stringify(Object.values(o.decided)[0])
+  const ok = Object.values(o.decided).every((d) => JSON.stringify(d) === order) && GROUPS.every((g) => Object.values(o.heard[g.name]!).every((h) => h.length === 1 && JSON.stringify(h[0]) === JSON.stringify(o.results[g.name])))
   console.log(ok ? '\n✓ every voter heard its coordinator announce the same result, once' : '\n✗ announcements differ')
   return ok ? 0 : 1
 })
