@@ -32,7 +32,7 @@ export type TopologyOption = TopologyKind | 'auto' | TopologyFactory
 export interface ClusterEvents {
   /** Members became unreachable (or the unreachable set changed): both sides as this node sees them. */
   partition: PartitionView
-  /** Every unreachable member is back. */
+  /** Unreachable members came back (`unreachable` lists any still missing, e.g. a node that crashed for good). */
   heal: PartitionView & { readonly rejoined: readonly string[] }
   /** This side's coordinator of `group` changed (see `node.coordinator(group)`). */
   'coordinator-changed': { readonly group: string; readonly coordinator: string | undefined; readonly previous: string | undefined }
@@ -265,10 +265,9 @@ export class ClusterServices {
     this.#view = after
     this.#syncPeers(after)
     const change = partitionChange(before, after)
-    if (change.kind === 'partition') this.events.emit('partition', change.view)
-    if (change.kind === 'heal') this.events.emit('heal', { ...change.view, rejoined: change.rejoined })
-    const rejoined = before.unreachable.filter((id) => after.reachable.includes(id))
-    for (const id of rejoined) this.#catchUp(id)
+    if (change.rejoined.length > 0) this.events.emit('heal', { ...after, rejoined: change.rejoined })
+    if (change.lost.length > 0) this.events.emit('partition', after)
+    for (const id of change.rejoined) this.#catchUp(id)
     this.#checkQuorum()
     this.#checkCoordinators()
   }

@@ -43,22 +43,29 @@ export function partitionView(members: readonly MemberStatusLike[], remembered: 
   return { reachable: sorted(reachable), unreachable: sorted(unreachable) }
 }
 
-/** What changed between two views: `partition` (the other side appeared or changed), `heal` (it emptied after members came back), or nothing. */
-export type PartitionChange =
-  | { readonly kind: 'partition'; readonly view: PartitionView }
-  | { readonly kind: 'heal'; readonly view: PartitionView; readonly rejoined: readonly string[] }
-  | { readonly kind: 'none' }
+/**
+ * What changed between two views: `heal` when members of the other side came back (the view may
+ * still list others, e.g. a node that crashed for good), `partition` when members became
+ * unreachable, both when both happened, or nothing.
+ */
+export interface PartitionChange {
+  /** Members that came back. */
+  readonly rejoined: readonly string[]
+  /** Members that became unreachable. */
+  readonly lost: readonly string[]
+  readonly view: PartitionView
+}
 
 /**
  * @example
- * partitionChange(before, after) // { kind: 'heal', view, rejoined: ['c', 'd'] }
+ * partitionChange(before, after) // { rejoined: ['c', 'd'], lost: [], view }
  */
 export function partitionChange(before: PartitionView, after: PartitionView): PartitionChange {
-  const same = before.unreachable.join('\u0000') === after.unreachable.join('\u0000')
-  if (same) return { kind: 'none' }
-  const rejoined = before.unreachable.filter((id) => after.reachable.includes(id))
-  if (after.unreachable.length === 0) return rejoined.length > 0 ? { kind: 'heal', view: after, rejoined } : { kind: 'none' }
-  return { kind: 'partition', view: after }
+  return {
+    rejoined: before.unreachable.filter((id) => after.reachable.includes(id)),
+    lost: after.unreachable.filter((id) => !before.unreachable.includes(id)),
+    view: after,
+  }
 }
 
 /**
