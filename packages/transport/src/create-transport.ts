@@ -81,8 +81,14 @@ export interface TransportInit {
   readonly cluster: string
   /** Shared cluster secret: proves membership in the handshake, never sent. */
   readonly secret: string | Uint8Array
+  /** Interface to listen on; `127.0.0.1` unless told (`0.0.0.0` for every interface). */
   readonly host?: string
   readonly port?: number
+  /**
+   * `host:port` other nodes should dial to reach this one, announced in the handshake. Needed when
+   * listening on `0.0.0.0` or behind NAT; default: the address listened on.
+   */
+  readonly advertise?: string
   /** Channels besides `control` (always present); `default` exists unless configured otherwise. */
   readonly channels?: Readonly<Record<string, ChannelConfig>>
   readonly connector: ConnectorFactory
@@ -243,10 +249,11 @@ class TransportNode implements Transport {
     if (this.#started) return
     if (options?.signal?.aborted) throw aborted(options.signal)
     this.#connector = this.#init.connector({ clock: this.#clock })
-    this.address = await this.#connector.listen(
+    const listening = await this.#connector.listen(
       { host: this.#init.host ?? '127.0.0.1', port: this.#init.port ?? 0, ...(options?.signal ? { signal: options.signal } : {}) },
       (link) => this.#accept(link),
     )
+    this.address = this.#init.advertise ?? listening
     this.#started = true
     this.#now = this.#clock.now()
     this.#armTick()
