@@ -10,7 +10,7 @@ import {
   type Agent,
   type SupervisionOptions,
 } from '@murmur/actor-core'
-import { createUwsTransport, systemClock, type ChannelConfig, type Clock, type Guarantee, type Transport } from '@murmur/transport'
+import { createUwsTransport, systemClock, type TlsInit, type ChannelConfig, type Clock, type Guarantee, type Transport } from '@murmur/transport'
 import { swim, type FailureDetectorFactory } from './failure-detector.js'
 import { rendezvous, type PlacementStrategy } from './placement.js'
 import { SwarmEngine, type EngineTimings, type MemberInfo, type SwarmEvents } from './swarm-engine.js'
@@ -43,6 +43,16 @@ export interface SwarmOptions {
   readonly port: number
   /** Interface to listen on; `127.0.0.1` by default. */
   readonly host?: string
+  /**
+   * `host:port` other nodes dial to reach this one, when it differs from `host:port` (listening on
+   * `0.0.0.0`, NAT, a container). Default: the address listened on.
+   */
+  readonly advertise?: string
+  /**
+   * TLS for every connection this node accepts and opens (PEM text). Peers dial it as `wss://`;
+   * `ca` is the authority this node trusts when it dials others.
+   */
+  readonly tls?: TlsInit
   /** `host:port` of nodes to join through; empty or absent for the first node. */
   readonly seeds?: readonly string[]
   /** Shared cluster secret: nodes prove it in the handshake (never sent). */
@@ -164,6 +174,8 @@ export class Swarm {
         host: options.host ?? '127.0.0.1',
         port: options.port,
         channels: options.channels ?? { default: { parallelism: 1 } },
+        ...(options.advertise !== undefined ? { advertise: options.advertise } : {}),
+        ...(options.tls !== undefined ? { uws: { tls: options.tls } } : {}),
         // Measured: with the transport's default of 4096 messages per frame, frames of ~150-byte
         // envelopes go over its chunk size and reliable traffic collapses into retransmissions
         // (≈ 14k msg/s); 1024 per frame keeps frames whole (≈ 130k msg/s in one process).
