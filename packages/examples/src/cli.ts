@@ -8,7 +8,8 @@ import { pathToFileURL } from 'node:url'
 import { Swarm, type SwarmOptions } from '@murmur/swarm'
 import type { AnyProtocol } from '@murmur/actor-core'
 import { randomUUID } from 'node:crypto'
-import { createUwsTransport } from '@murmur/transport'
+import { createUwsTransport, type TlsInit } from '@murmur/transport'
+import { readFileSync } from 'node:fs'
 import { AdminAgent, serveAdmin, startAdmin, stopAdmin } from './cli/admin.js'
 import { withAdminEndpoint, type AdminOp } from './cli/admin-endpoint.js'
 import { AdminClient } from './cli/client.js'
@@ -20,7 +21,10 @@ class UsageError extends Error {}
 const common = `  --seed <host:port>   a node of the cluster (default 127.0.0.1:7000)
   --secret <secret>    the cluster secret (default: $MURMUR_SECRET)
   --cluster <name>     the cluster name (default murmur)
-  --timeout <ms>       how long to wait for the seed and for answers (default 5000)`
+  --timeout <ms>       how long to wait for the seed and for answers (default 5000)
+  --tls-cert <file>    PEM certificate: the cluster runs over TLS (with --tls-key; peers dial wss://)
+  --tls-key <file>     PEM private key of --tls-cert
+  --tls-ca <file>      PEM authority to trust when dialling (default: the certificate itself)`
 
 const help: Record<string, string> = {
   main: `murmur: run and talk to a Murmur cluster
@@ -44,6 +48,10 @@ Runs one Murmur node until Ctrl-C (then leaves the cluster gracefully).
   --secret <secret>    the cluster secret, shared by every node (default: $MURMUR_SECRET)
   --cluster <name>     the cluster name (default murmur)
   --id <node-id>       this node's id (default: a random one)
+  --advertise <h:p>    the address other nodes dial to reach this one (default: --host:--port)
+  --tls-cert <file>    PEM certificate: the cluster runs over TLS (with --tls-key; peers dial wss://)
+  --tls-key <file>     PEM private key of --tls-cert
+  --tls-ca <file>      PEM authority to trust when dialling (default: the certificate itself)
   --dashboard <port>   serve the live dashboard on http://127.0.0.1:<port>/
 `,
   status: `Usage: murmur status [options]
@@ -75,6 +83,9 @@ const clientOptions = {
   cluster: { type: 'string', default: 'murmur' },
   timeout: { type: 'string', default: '5000' },
   json: { type: 'boolean', default: false },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'tls-ca': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const satisfies ParseArgsConfig['options']
 
@@ -87,6 +98,10 @@ const nodeOptions = {
   cluster: { type: 'string', default: 'murmur' },
   id: { type: 'string' },
   dashboard: { type: 'string' },
+  advertise: { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'tls-ca': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const satisfies ParseArgsConfig['options']
 
@@ -102,6 +117,22 @@ function int(value: string, flag: string, min = 0, max = 65535): number {
   const n = Number(value)
   if (!/^\d+$/.test(value) || n < min || n > max) throw new UsageError(`--${flag} must be an integer from ${min} to ${max}, not '${value}'`)
   return n
+}
+
+/** `--tls-cert` / `--tls-key` / `--tls-ca` files read as PEM text; none of them means plain WebSocket. */
+function tlsOf(values: { 'tls-cert'?: string | undefined; 'tls-key'?: string | undefined; 'tls-ca'?: string | undefined }): TlsInit | undefined {
+  const { 'tls-cert': certFile, 'tls-key': keyFile, 'tls-ca': caFile } = values
+  if (certFile === undefined && keyFile === undefined && caFile === undefined) return undefined
+  if (certFile === undefined || keyFile === undefined) throw new UsageError('--tls-cert and --tls-key go together')
+  const read = (file: string, flag: string): string => {
+    try {
+      return readFileSync(file, 'utf8')
+    } catch (e) {
+      throw new UsageError(`--${flag}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? e})`)
+    }
+  }
+  const cert = read(certFile, 'tls-cert')
+  return { cert, key: read(keyFile, 'tls-key'), ca: caFile === undefined ? cert : read(caFile, 'tls-ca') }
 }
 
 function hostPort(value: string, flag: string): string {
@@ -138,6 +169,7 @@ async function runNode(args: string[]): Promise<number> {
   const seeds = values.seeds === '' ? [] : values.seeds.split(',').map((s) => hostPort(s.trim(), 'seeds'))
   const dashboard = values.dashboard === undefined ? undefined : int(values.dashboard, 'dashboard', 1)
   const secret = secretOf(values.secret)
+  const tls = tlsOf(values)
   const classes = await loadAgents(values.agents)
   const all = [AdminAgent, ...classes]
   const transport = createUwsTransport({
@@ -147,6 +179,8 @@ async function runNode(args: string[]): Promise<number> {
     host: values.host,
     port,
     channels: { default: { parallelism: 1 } },
+    ...(values.advertise !== undefined ? { advertise: hostPort(values.advertise, 'advertise') } : {}),
+    ...(tls !== undefined ? { uws: { tls } } : {}),
   })
   // The CLI's requests are answered by the admin agent once the node runs.
   let serve: (op: AdminOp, payload: unknown) => Promise<unknown> = async () => {
@@ -193,7 +227,8 @@ async function runClient(command: ClientCommand, args: string[]): Promise<number
     target = { id, type, payload: parseJson(json) }
   } else if (positionals.length > 0) throw new UsageError(`status takes no arguments, got '${positionals.join(' ')}'`)
   const secret = secretOf(values.secret)
-  const client = await AdminClient.connect({ seed, secret, cluster: values.cluster, timeout })
+  const tls = tlsOf(values)
+  const client = await AdminClient.connect({ seed, secret, cluster: values.cluster, timeout, ...(tls !== undefined ? { tls } : {}) })
   try {
     if (target === undefined) {
       const s = await client.status()

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { createUwsTransport, type Transport, type InboundMessage } from '@murmur/transport'
+import { createUwsTransport, type Transport, type InboundMessage, type TlsInit } from '@murmur/transport'
 import { MurmurError } from '@murmur/actor-core'
 import type { Status } from './admin.js'
 import { ADMIN_KEY, isAdminResponse, type AdminOp, type AdminRequest } from './admin-endpoint.js'
@@ -28,6 +28,8 @@ export interface AdminClientOptions {
   readonly cluster?: string
   /** ms for connecting and for each answer; default 5000. */
   readonly timeout?: number
+  /** For a cluster that runs over TLS (PEM text). */
+  readonly tls?: TlsInit
 }
 
 /**
@@ -61,6 +63,7 @@ export class AdminClient {
       host: '127.0.0.1',
       port: 0,
       channels: { default: { parallelism: 1 } },
+      ...(options.tls !== undefined ? { uws: { tls: options.tls } } : {}),
     })
     await t.start()
     const failed = new Promise<never>((_, reject) => {
