@@ -54,6 +54,11 @@ async function node(nodeId: string, seeds: string[]): Promise<void> {
       },
       hosted: () => n.system.localAgents().map((a) => a.id),
       find: ({ count }: { count: number }) => ids(count).map((id) => n.find(id)?.node ?? null),
+      entry: ({ id }: { id: string }) => {
+        const e = n.find(id)
+        return e === undefined ? null : `${e.node}v${e.version}`
+      },
+      metrics: () => n.metrics(),
       cut: ({ nodeIds, addresses }: { nodeIds: string[]; addresses: string[] }) => (cut(nodeIds, addresses), true),
       heal: () => (heal(), true),
     },
@@ -111,7 +116,11 @@ async function healOnce(): Promise<number> {
       const where = new Map<string, string[]>()
       for (const [id, list] of hosted) for (const a of list) where.set(a, [...(where.get(a) ?? []), id])
       if (where.size !== AGENTS || [...where.values()].some((h) => h.length !== 1)) {
-        why = `activations: ${AGENTS - where.size} hosted nowhere, ${[...where].filter(([, h]) => h.length !== 1).map(([a, h]) => `${a}@${h.join('+')}`).join(' ')}`
+        const nowhere = Array.from({ length: AGENTS }, (_, i) => `t-${i}`).filter((a) => !where.has(a)).slice(0, 3)
+        const entries = await Promise.all(nowhere.map(async (a) => `${a}: ${(await Promise.all(all.map((x) => x.call<string | null>('entry', { id: a })))).join(',')}`))
+        const m = await Promise.all(all.map((x) => x.call<Record<string, number>>('metrics')))
+        const sum = (k: string) => m.reduce((acc, r) => acc + (r[k] ?? 0), 0)
+        why = `activations: ${AGENTS - where.size} hosted nowhere [${entries.join('; ')}] restarts ${sum('restarts')} handoffs ${sum('handoffs')} failed ${sum('handoffsFailed')} dupStopped ${sum('duplicatesStopped')} deadLetters ${sum('deadLetters')}, ${[...where].filter(([, h]) => h.length !== 1).map(([a, h]) => `${a}@${h.join('+')}`).join(' ')}`
         return false
       }
       const views = await Promise.all(all.map((x) => x.call<(string | null)[]>('find', { count: AGENTS })))

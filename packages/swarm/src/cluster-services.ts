@@ -83,6 +83,7 @@ function wellFormed({ s, m }: XWire): boolean {
   if (!isObject(m)) return false
   if (s === 'ov') return (m['l'] === 'ov' || m['l'] === 'pt') && isObject(m['m']) && typeof m['m']['t'] === 'string'
   if (s === 'cf') return typeof m['type'] === 'string' && typeof m['id'] === 'string' && typeof m['h'] === 'number'
+  if (s === 'dq' || s === 'dr') return typeof m['type'] === 'string' && typeof m['id'] === 'string'
   if (s.startsWith('st:')) return (m['t'] === 'digest' && isObject(m['digest'])) || ((m['t'] === 'delta' || m['t'] === 'sync') && isObject(m['delta']))
   if (s.startsWith('at:')) return typeof m['t'] === 'string' && typeof m['term'] === 'number' || m['t'] === 'propose'
   return false
@@ -195,7 +196,7 @@ export class ClusterServices {
     for (const ev of ['member-up', 'member-down', 'member-left', 'member-suspect'] as const) init.engine.events.on(ev, () => this.#onMembership())
     this.#every(this.#timings.reconnect, () => {
       this.#reconnect()
-      void this.#sweepDuplicates()
+      this.#sweepDuplicates()
     })
     this.#onMembership()
   }
@@ -224,6 +225,8 @@ export class ClusterServices {
     try {
       if (s === 'ov') this.#stack.input({ type: 'recv', from, msg: m as StackMsg })
       else if (s === 'cf') void this.#onConflict(m as Conflict, 0)
+      else if (s === 'dq') this.#answerHostQuery(from, m as AgentAddress)
+      else if (s === 'dr') void this.#onHostAnswer(from, m as AgentAddress & { hosts?: unknown })
       else if (s.startsWith('st:')) this.#maps.get(s.slice(3))?.driver.input({ type: 'recv', from, msg: m as CrdtMapMsg })
       else if (s.startsWith('at:')) this.#logs.get(s.slice(3))?.driver.input({ type: 'recv', from, msg: m as AtomicLogMsg })
       else this.counters.badInput++
@@ -334,7 +337,7 @@ export class ClusterServices {
    * duplicate the merge missed (it was moving or activating when the winning entry arrived). It
    * stops like any losing duplicate: its state goes to the winner's `onConflict`, its mail follows.
    */
-  async #sweepDuplicates(): Promise<void> {
+  #sweepDuplicates(): void {
     const { system, engine, agents } = this.#i
     const dir = engine.directory()
     const now = new Set<string>()
@@ -343,17 +346,27 @@ export class ClusterServices {
       const key = directoryKey(a.type, a.id)
       const e = dir.get(key)
       if (e === undefined || e.status !== 'active' || e.node === this.#i.self || !engine.isLive(e.node)) continue
-      if (!this.#stale.has(key)) {
-        now.add(key)
-        continue
-      }
-      const h = await system.handoff(a).catch(() => undefined)
-      if (h === undefined) continue
-      this.counters.duplicatesStopped++
-      this.#sendConflict({ type: a.type, id: a.id, state: h.state, h: 0 })
-      for (const env of h.pending as readonly Envelope[]) engine.route(env)
+      now.add(key)
+      // Stopped only once the named node confirms it runs the agent: a stale entry must not cost the only copy.
+      if (this.#stale.has(key)) this.send(e.node, 'dq', { type: a.type, id: a.id })
     }
     this.#stale = now
+  }
+
+  #answerHostQuery(from: string, a: AgentAddress): void {
+    this.send(from, 'dr', { type: a.type, id: a.id, hosts: this.#i.system.hosts({ type: a.type, id: a.id }) })
+  }
+
+  async #onHostAnswer(from: string, a: AgentAddress & { hosts?: unknown }): Promise<void> {
+    const { system, engine } = this.#i
+    const address = { type: a.type, id: a.id }
+    const e = engine.directory().get(directoryKey(a.type, a.id))
+    if (a.hosts !== true || e?.node !== from || e.status !== 'active' || !system.hosts(address)) return
+    const h = await system.handoff(address).catch(() => undefined)
+    if (h === undefined) return
+    this.counters.duplicatesStopped++
+    this.#sendConflict({ type: a.type, id: a.id, state: h.state, h: 0 })
+    for (const env of h.pending as readonly Envelope[]) engine.route(env)
   }
 
   // ───────────────────────────── quorum mode ─────────────────────────────
