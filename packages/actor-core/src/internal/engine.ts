@@ -72,10 +72,18 @@ function toMurmur(error: unknown): MurmurError {
 }
 
 /** An envelope literal without the optional fields that are undefined (exactOptionalPropertyTypes). */
-function envelope(fields: { -readonly [K in keyof Envelope]: Envelope[K] | undefined }): Envelope {
-  const e: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(fields)) if (v !== undefined) e[k] = v
-  return e as unknown as Envelope
+type Optional = 'from' | 'correlationId' | 'replyTo' | 'trace'
+function envelope(fields: Omit<Envelope, Optional> & { readonly [K in Optional]: Envelope[K] | undefined }): Envelope {
+  // Field by field, not `Object.entries`: this runs for every message that leaves the node, and
+  // the generic loop (an array of pairs per call) was ~15 % of a remote tell's CPU.
+  const e: { -readonly [K in keyof Envelope]: Envelope[K] } = {
+    kind: fields.kind, to: fields.to, type: fields.type, payload: fields.payload, guarantee: fields.guarantee,
+  }
+  if (fields.from !== undefined) e.from = fields.from
+  if (fields.correlationId !== undefined) e.correlationId = fields.correlationId
+  if (fields.replyTo !== undefined) e.replyTo = fields.replyTo
+  if (fields.trace !== undefined) e.trace = fields.trace
+  return e as Envelope
 }
 
 class Timer implements Cancellable {
