@@ -120,7 +120,7 @@ async function healOnce(): Promise<number> {
         const entries = await Promise.all(nowhere.map(async (a) => `${a}: ${(await Promise.all(all.map((x) => x.call<string | null>('entry', { id: a })))).join(',')}`))
         const m = await Promise.all(all.map((x) => x.call<Record<string, number>>('metrics')))
         const sum = (k: string) => m.reduce((acc, r) => acc + (r[k] ?? 0), 0)
-        why = `activations: ${AGENTS - where.size} hosted nowhere [${entries.join('; ')}] restarts ${sum('restarts')} handoffs ${sum('handoffs')} failed ${sum('handoffsFailed')} dupStopped ${sum('duplicatesStopped')} deadLetters ${sum('deadLetters')}, ${[...where].filter(([, h]) => h.length !== 1).map(([a, h]) => `${a}@${h.join('+')}`).join(' ')}`
+        why = `activations: ${AGENTS - where.size} hosted nowhere [${entries.join('; ')}] restarts ${sum('restarts')} handoffs ${sum('handoffs')} failed ${sum('handoffsFailed')} dupStopped ${sum('duplicatesStopped')} restoredFromConflict ${sum('restoredFromConflict')} lost ${sum('conflictsLost')} deadLetters ${sum('deadLetters')}, ${[...where].filter(([, h]) => h.length !== 1).map(([a, h]) => `${a}@${h.join('+')}`).join(' ')}`
         return false
       }
       const views = await Promise.all(all.map((x) => x.call<(string | null)[]>('find', { count: AGENTS })))

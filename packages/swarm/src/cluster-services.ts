@@ -104,6 +104,9 @@ interface Suspended {
   readonly input: unknown
 }
 
+/** Conflict retries (× `conflictRetry` ms) before an agent no copy of which runs is restored from the conflict's state. */
+const ORPHAN_TRIES = 10
+
 const GROUPS = '__groups'
 const groupKey = (group: string, a: AgentAddress) => `${group}\u0000${a.type}\u0000${a.id}`
 
@@ -160,7 +163,7 @@ export class ClusterServices {
   #closed = false
   /** Local agents the directory gave to another live node at the last sweep. */
   #stale = new Set<string>()
-  readonly counters = { badInput: 0, duplicatesStopped: 0, conflicts: 0, conflictsMerged: 0, conflictsLost: 0, reconnects: 0, refused: 0 }
+  readonly counters = { restoredFromConflict: 0, badInput: 0, duplicatesStopped: 0, conflicts: 0, conflictsMerged: 0, conflictsLost: 0, reconnects: 0, refused: 0 }
 
   constructor(init: ServicesInit) {
     this.#i = init
@@ -457,6 +460,19 @@ export class ClusterServices {
     }
     const entry = engine.directory().get(directoryKey(c.type, c.id))
     if (entry !== undefined && entry.node !== this.#i.self && engine.isLive(entry.node) && c.h < 4) return this.#forwardConflict({ ...c, h: c.h + 1 }, tries)
+    // The directory names this node but no copy runs here any more (both copies stopped, each
+    // taking the other for the winner while their directories disagreed): the conflict carries
+    // the last state, so the agent comes back from it rather than being lost.
+    const cls = this.#i.agents.get(c.type)
+    if (tries >= ORPHAN_TRIES && entry?.node === this.#i.self && entry.status === 'active' && cls !== undefined && !this.#closed) {
+      try {
+        system.restoreAgent(cls, c.id, c.state, entry.input === undefined ? {} : { input: entry.input })
+        this.counters.restoredFromConflict++
+        return
+      } catch {
+        // it came back meanwhile: fall through and merge into it next time
+      }
+    }
     // The winner is still activating here (or the directory has not caught up): wait a little.
     if (tries >= this.#timings.conflictTries || this.#closed) return void this.counters.conflictsLost++
     this.#i.clock.setTimeout(() => void this.#onConflict(c, tries + 1), this.#timings.conflictRetry)
