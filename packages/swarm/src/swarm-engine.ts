@@ -667,8 +667,14 @@ export class SwarmEngine implements Router {
       throw new DuplicateAgentId(`${type}/${id} already runs on ${entry.node}`, { type, id, node: entry.node })
     }
     const moving: Moving = { type, id, version: (entry?.version ?? 0) + 1, placement: s.name, input, state: undefined, restored: false, pending: [] }
-    if (home === this.self) await this.#activateHere(moving, 'spawn')
-    else await this.#activateOn(home, moving)
+    if (home === this.self) return this.#activateHere(moving, 'spawn')
+    await this.#activateOn(home, moving)
+    // The new home's directory gossip may come after its answer: record the entry here now, so a
+    // tell right after `spawn` resolves is routed to it (it was AgentNotFound before).
+    this.#applyEntries([{
+      type, id, node: home, version: moving.version, status: 'active', placement: s.name,
+      ...(input !== undefined ? { input } : {}),
+    }], false)
   }
 
   async #activateOn(node: string, moving: Moving): Promise<void> {
