@@ -197,6 +197,9 @@ export class ClusterServices {
       onDiscard: (address, state) => this.#sendConflict({ type: address.type, id: address.id, state, h: 0 }),
     }
     for (const ev of ['member-up', 'member-down', 'member-left', 'member-suspect'] as const) init.engine.events.on(ev, () => this.#onMembership())
+    // Group membership replicates on every node from the start: a node hosting a member must know
+    // it to deliver group broadcasts, whether or not it ever called a group API itself.
+    this.#groups()
     this.#every(this.#timings.reconnect, () => {
       this.#reconnect()
       this.#sweepDuplicates()

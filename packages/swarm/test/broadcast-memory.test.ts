@@ -122,11 +122,11 @@ t.test('groups: members across the cluster; a group broadcast reaches members on
   const a = c.nodes.get('n0')!
   for (let i = 0; i < 8; i++) await a.spawn(MemberAgent, { id: `m-${i}` })
   const inGroup = [0, 2, 4, 6].map((i) => `m-${i}`)
-  for (const id of inGroup) c.nodes.get(ids[Number(id.slice(2)) % 4]!)!.group('evens').join(a.ref(MemberAgent, id))
-  await c.until(() => ids.every((id) => c.nodes.get(id)!.group('evens').members().length === 4), 'group membership everywhere')
-  t.same(c.nodes.get('n3')!.group('evens').members().map((m) => m.id).sort(), inGroup)
+  // Only n0 touches the group API: the nodes hosting members must still learn them.
+  for (const id of inGroup) a.group('evens').join(a.ref(MemberAgent, id))
+  await new Promise((r) => setTimeout(r, 1500))
   t.ok(new Set(inGroup.map((m) => c.hosts(m, 'member')[0])).size >= 2, 'members live on several nodes')
-  c.nodes.get('n2')!.group('evens').broadcast('note', { text: 'hello evens' })
+  a.group('evens').broadcast('note', { text: 'hello evens' })
   for (let i = 0; i < 8; i++) {
     const id = `m-${i}`
     if (inGroup.includes(id)) {
@@ -134,6 +134,7 @@ t.test('groups: members across the cluster; a group broadcast reaches members on
       t.same(notes, ['hello evens'], `${id} (member) got it once`)
     } else t.same(await a.ref(MemberAgent, id).ask('notes', {}, { timeout: 5000 }), [], `${id} (not a member) did not`)
   }
+  t.same(c.nodes.get('n3')!.group('evens').members().map((m) => m.id).sort(), inGroup, 'members() on another node')
   c.nodes.get('n1')!.group('evens').leave(a.ref(MemberAgent, 'm-0'))
   await c.until(() => ids.every((id) => c.nodes.get(id)!.group('evens').members().length === 3), 'leave spreads')
   t.pass('a leave spreads everywhere')
