@@ -1,13 +1,14 @@
 /**
  * Regenerates `docs/benchmarks.md` from one bench run:
  * `node bench/dist/docs.js [--from <run.json>] [--quick] [--only <prefixes>] [--out <file.md>]`.
- * Without `--from` it runs `bench/dist/run.js --json …` itself (full run unless `--quick`) and
- * documents that run; with `--from` it documents a JSON file written by `run.js --json`.
+ * Without `--from` it runs `bench/dist/run.js --json …` itself (full run unless `--quick`), documents
+ * that run and keeps its records next to the page (`docs/benchmarks.json`); with `--from` it documents
+ * a JSON file written by `run.js --json` (or that saved one).
  * The page holds the machine, how to reproduce, the full table, the targets of the issues with
  * their verdicts, what each figure means, and which expected figures the run lacks.
  */
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -97,7 +98,7 @@ export function renderDocs(records: readonly BenchRecord[], machine: Machine, ru
     'npx -y pnpm@12.4.2 bench --only raw,peer.erlang  # only records whose names start so',
     'npx -y pnpm@12.4.2 bench --json bench-results.json',
     'node bench/dist/docs.js                          # after a build: run the bench and rewrite this page',
-    'node bench/dist/docs.js --from bench-results.json  # rewrite this page from a saved run',
+    'node bench/dist/docs.js --from docs/benchmarks.json  # rewrite this page from its saved run',
     '```',
     '',
     'Distributed Erlang figures need `erl` and `erlc` on PATH (Debian: `apt-get install erlang-base`);',
@@ -184,6 +185,8 @@ async function main(): Promise<void> {
     strict: true,
   })
   const out = values.out ?? fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url))
+  // The run's records, kept next to the page so it can be re-rendered (`--from`) without a new run.
+  const saved = `${out.replace(/\.md$/, '')}.json`
   let records: BenchRecord[]
   let failures: string[] = []
   let load: [number, number] | undefined
@@ -200,13 +203,14 @@ async function main(): Promise<void> {
       failures = res.failures
       code = res.code
       records = readRun(json)
+      copyFileSync(json, saved)
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
   }
   const page = renderDocs(records, describeMachine(load), { quick: values.quick === true, only: values.only, failures })
   writeFileSync(out, page)
-  process.stderr.write(`[bench] wrote ${out} (${records.length} records)\n`)
+  process.stderr.write(`[bench] wrote ${out} (${records.length} records)${values.from === undefined ? ` and ${saved}` : ''}\n`)
   process.exitCode = code
 }
 
