@@ -545,7 +545,10 @@ export class SwarmEngine implements Router {
     const { e } = w
     if (e.kind === 'reply' || e.kind === 'fail') {
       if (e.replyTo === undefined || e.replyTo === this.self) this.#host.deliver(e)
-      else this.#sendAgentTraffic(e.replyTo, packEnvelope(w), e.to, e.guarantee)
+      // Pinned by the answering agent, not by `to`: an asker outside any agent is addressed by
+      // its correlation id, unique per ask, which cost a send-options object, a cache miss in the
+      // transport and a map entry per reply.
+      else this.#sendAgentTraffic(e.replyTo, packEnvelope(w), e.from ?? e.to, e.guarantee)
       return
     }
     if (this.#host.hosts(e.to)) {
