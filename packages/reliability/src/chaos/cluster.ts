@@ -3,7 +3,8 @@ import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import type { Command } from './node-process.js'
 
-const NODE_PROCESS = fileURLToPath(new URL('./node-process.js', import.meta.url))
+// From src/chaos (tests) and dist/chaos alike: the compiled node process.
+const NODE_PROCESS = fileURLToPath(new URL('../../dist/chaos/node-process.js', import.meta.url))
 
 /** A free TCP port on 127.0.0.1 (listen on 0, read it, close). */
 export async function freePort(): Promise<number> {
@@ -32,6 +33,8 @@ export type Report = { t: string } & Record<string, unknown>
  */
 export class ProcessCluster {
   readonly procs = new Map<string, ChildProcess>()
+  /** Every process ever started, so `close` leaves none behind. */
+  readonly #all = new Set<ChildProcess>()
 
   private constructor(
     readonly names: readonly string[],
@@ -48,8 +51,11 @@ export class ProcessCluster {
   /** Starts `name`; resolves once it listens and reported `up`. */
   start(name: string): Promise<void> {
     const seeds = this.names.filter((n) => n !== name).map((n) => this.ports[n]).join(',')
+    this.kill(name)
     const child = fork(NODE_PROCESS, [name, String(this.ports[name]), seeds], { execArgv: [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
     this.procs.set(name, child)
+    this.#all.add(child)
+    child.once('exit', () => this.#all.delete(child))
     return new Promise((resolve) => {
       child.on('message', (m: Report) => {
         if (m.t === 'up') resolve()
@@ -83,6 +89,7 @@ export class ProcessCluster {
   }
 
   close(): void {
-    for (const n of this.names) this.kill(n)
+    for (const child of this.#all) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    this.#all.clear()
   }
 }

@@ -137,6 +137,7 @@ function badShape(rng: Prng): Uint8Array {
     case 4:
       return encode([FrameType.ping, small()])
     case 5:
+      if (rng.next() < 0.5) return encode([FrameType.ack, rng.pick(['default', 'control', 'nope', 3]), small(), small(), ...(rng.next() < 0.5 ? ['default', 0, small()] : [])])
       return encode([rng.pick([FrameType.hello, FrameType.welcome, FrameType.proof, FrameType.reject]), ...Array.from({ length: rng.int(10) }, small)])
     default:
       return encode([FrameType.data, rng.pick([0, 2 ** 40, -5, 'a'])])
