@@ -6,9 +6,13 @@ import { readdirSync, existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 const root = new URL('..', import.meta.url).pathname
-const withTests = readdirSync(join(root, 'packages')).filter((dir) => {
-  const pkg = join(root, 'packages', dir, 'package.json')
-  return existsSync(pkg) && JSON.parse(readFileSync(pkg, 'utf8')).scripts?.test !== undefined
+// Every workspace package with a test script: packages/* and bench.
+const packageDirs = [...readdirSync(join(root, 'packages')).map((dir) => join('packages', dir)), 'bench']
+const withTests = packageDirs.flatMap((dir) => {
+  const pkg = join(root, dir, 'package.json')
+  if (!existsSync(pkg)) return []
+  const manifest = JSON.parse(readFileSync(pkg, 'utf8'))
+  return manifest.scripts?.test !== undefined ? [manifest.name] : []
 })
 
 const args = ['run', 'test', '--concurrency=1', '--log-order=grouped', '--continue', ...process.argv.slice(2)]
@@ -47,7 +51,7 @@ child.stdout.on('data', (chunk) => {
 child.on('close', (code) => {
   if (buffered !== '') onLine(buffered)
   // A package whose tests never reported (build error, crash before tap's summary) counts as a failure.
-  const missing = withTests.filter((dir) => !summarised.has(`@murmur/${dir}`))
+  const missing = withTests.filter((name) => !summarised.has(name))
   if (missing.length > 0) {
     process.stdout.write(`\nno test summary from: ${missing.join(', ')}\n`)
     failed += missing.length
