@@ -1,4 +1,4 @@
-import type { Envelope, Guarantee, SerializedError, TraceContext } from '@murmur/actor-core'
+import type { Envelope, Guarantee, SerializedError } from '@murmur/actor-core'
 import type { MembershipMessage } from '../membership.js'
 import type { DirectoryEntry } from '../directory.js'
 import type { Counters } from './fifo-order.js'
@@ -79,22 +79,18 @@ const opt = (x: unknown): x is string | null | undefined => x === null || x === 
 /** The inverse of {@link packEnvelope}; `undefined` for anything malformed (never throws). */
 export function unpackEnvelope(a: unknown, guarantee: readonly Guarantee[]): Routed | undefined {
   if (!Array.isArray(a) || a.length < 7) return undefined
-  const [kind, toType, toId, type, payload, o, h, seq, oi, corr, replyTo, fromType, fromId, traceId, spanId, parentSpanId] = a as unknown[]
+  // Indexed reads and fields set one by one (no destructuring, no conditional spreads): this runs
+  // for every envelope a node receives.
+  const kind: unknown = a[0], toType: unknown = a[1], toId: unknown = a[2], type: unknown = a[3], o: unknown = a[5], h: unknown = a[6]
   const k = typeof kind === 'number' ? KINDS[kind] : undefined
   if (k === undefined || !str(toType) || !str(toId) || !str(type) || !str(o) || typeof h !== 'number') return undefined
+  const seq: unknown = a[7], oi: unknown = a[8], corr: unknown = a[9], replyTo: unknown = a[10], fromType: unknown = a[11]
+  const fromId: unknown = a[12], traceId: unknown = a[13], spanId: unknown = a[14], parentSpanId: unknown = a[15]
   if (!opt(corr) || !opt(replyTo) || !opt(fromType) || !opt(fromId) || !opt(traceId) || !opt(spanId) || !opt(parentSpanId)) return undefined
-  const trace: TraceContext | undefined =
-    str(traceId) && str(spanId) ? (str(parentSpanId) ? { traceId, spanId, parentSpanId } : { traceId, spanId }) : undefined
-  const e: Envelope = {
-    kind: k,
-    to: { type: toType, id: toId },
-    type,
-    payload,
-    guarantee,
-    ...(str(fromType) && str(fromId) ? { from: { type: fromType, id: fromId } } : {}),
-    ...(str(corr) ? { correlationId: corr } : {}),
-    ...(str(replyTo) ? { replyTo } : {}),
-    ...(trace !== undefined ? { trace } : {}),
-  }
+  const e: { -readonly [K in keyof Envelope]: Envelope[K] } = { kind: k, to: { type: toType, id: toId }, type, payload: a[4], guarantee }
+  if (str(fromType) && str(fromId)) e.from = { type: fromType, id: fromId }
+  if (str(corr)) e.correlationId = corr
+  if (str(replyTo)) e.replyTo = replyTo
+  if (str(traceId) && str(spanId)) e.trace = str(parentSpanId) ? { traceId, spanId, parentSpanId } : { traceId, spanId }
   return typeof seq === 'number' && typeof oi === 'number' ? { e, o, h, s: seq, oi } : { e, o, h }
 }
