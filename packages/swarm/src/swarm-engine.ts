@@ -149,6 +149,7 @@ export class SwarmEngine implements Router {
   readonly #outSeq = new Map<string, number>()
   /** Per hosted agent and sender: fifo messages put back in sender order. */
   readonly #fifo = new FifoOrder<Wired>()
+  #lastStream = { type: '', id: '', o: '', oi: -1, agent: '', origin: '' }
   /** Keyed by guarantee array identity (one per message type): forwarded traffic brings fresh ones, hence the WeakMap. */
   readonly #options = new WeakMap<readonly Guarantee[], Map<string, SendOptions>>()
   /** See {@link EngineHooks}. */
@@ -583,7 +584,14 @@ export class SwarmEngine implements Router {
   /** Deliver to a local agent; numbered (fifo) messages in their sender's order. */
   #deliverHere(w: Wired): void {
     if (w.s === undefined || w.oi === undefined) return this.#host.deliver(w.e)
-    const ready = this.#fifo.accept(directoryKey(w.e.to.type, w.e.to.id), `${w.o}#${w.oi}`, w.s, w, this.#clock.now())
+    const { type, id } = w.e.to
+    const last = this.#lastStream
+    // A stream of messages mostly goes to one agent from one sender: reuse the keys built for the
+    // previous message (already hashed) instead of concatenating and hashing two strings each time.
+    if (last.type !== type || last.id !== id || last.o !== w.o || last.oi !== w.oi) {
+      this.#lastStream = { type, id, o: w.o, oi: w.oi, agent: directoryKey(type, id), origin: `${w.o}#${w.oi}` }
+    }
+    const ready = this.#fifo.accept(this.#lastStream.agent, this.#lastStream.origin, w.s, w, this.#clock.now())
     for (const r of ready) this.#host.deliver(r.e)
   }
 
