@@ -150,6 +150,8 @@ export class SwarmEngine implements Router {
   /** Per hosted agent and sender: fifo messages put back in sender order. */
   readonly #fifo = new FifoOrder<Wired>()
   #lastStream = { type: '', id: '', o: '', oi: -1, agent: '', origin: '' }
+  #lastAddress: AgentAddress | undefined = undefined
+  #lastKey = ''
   /** Keyed by guarantee array identity (one per message type): forwarded traffic brings fresh ones, hence the WeakMap. */
   readonly #options = new WeakMap<readonly Guarantee[], Map<string, SendOptions>>()
   /** See {@link EngineHooks}. */
@@ -532,7 +534,7 @@ export class SwarmEngine implements Router {
     if (this.#stopped) return false
     const e = envelope.kind === 'ask' && envelope.replyTo === undefined ? { ...envelope, replyTo: this.self } : envelope
     if ((e.kind === 'tell' || e.kind === 'ask') && e.guarantee.includes('fifo') && !e.guarantee.includes('best-effort')) {
-      const key = directoryKey(e.to.type, e.to.id)
+      const key = this.#keyOf(e.to)
       const s = (this.#outSeq.get(key) ?? 0) + 1
       this.#outSeq.set(key, s)
       this.#dispatch({ e, o: this.self, h: 0, s, oi: this.#t.incarnation })
@@ -558,7 +560,7 @@ export class SwarmEngine implements Router {
     }
     const refused = this.hooks.refuse?.(e.to)
     if (refused !== undefined) return this.#notFound(w, refused.message, refused)
-    const key = directoryKey(e.to.type, e.to.id)
+    const key = this.#keyOf(e.to)
     const out = this.#outgoing.get(key)
     if (out) {
       out.buffer.push(w)
@@ -579,6 +581,18 @@ export class SwarmEngine implements Router {
     const home = this.#live.size > 0 ? homeOf(this.#strategyFor(e.to.type, undefined), e.to, undefined, this.#context()) : undefined
     if (home !== undefined && home !== this.self) return this.#forward(w, home, undefined)
     this.#notFound(w, 'no agent with this id')
+  }
+
+  /**
+   * The directory key of an address. Tells through one ref share its address object: the key built
+   * for the last one is reused (already hashed), not concatenated and hashed again per message.
+   */
+  #keyOf(address: AgentAddress): string {
+    if (address !== this.#lastAddress) {
+      this.#lastAddress = address
+      this.#lastKey = directoryKey(address.type, address.id)
+    }
+    return this.#lastKey
   }
 
   /** Deliver to a local agent; numbered (fifo) messages in their sender's order. */
