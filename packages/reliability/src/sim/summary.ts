@@ -9,13 +9,15 @@ export interface SimSummary {
   /** Failing seeds once the `ignored` kinds are left out (known bugs). */
   failedExceptIgnored: number
   firstFailures: Array<{ seed: number; rule: string; message: string }>
+  /** Up to 20 failing seeds per rule (known-bug kinds included), to replay with `--seed`. */
+  seedsByRule: Record<string, number[]>
   ms: number
   messages: number
   atomicDelivered: number
 }
 
 export function emptySummary(): SimSummary {
-  return { seeds: 0, failed: 0, byRule: {}, failedExceptIgnored: 0, firstFailures: [], ms: 0, messages: 0, atomicDelivered: 0 }
+  return { seeds: 0, failed: 0, byRule: {}, failedExceptIgnored: 0, firstFailures: [], seedsByRule: {}, ms: 0, messages: 0, atomicDelivered: 0 }
 }
 
 export function addResult(sum: SimSummary, r: SeedResult, ignoredKinds: readonly string[]): void {
@@ -25,7 +27,11 @@ export function addResult(sum: SimSummary, r: SeedResult, ignoredKinds: readonly
   if (r.violations.length === 0) return
   sum.failed++
   const rules = new Set(r.violations.map((v) => (v.kind === undefined ? v.rule : `${v.rule}/${v.kind}`)))
-  for (const rule of rules) sum.byRule[rule] = (sum.byRule[rule] ?? 0) + 1
+  for (const rule of rules) {
+    sum.byRule[rule] = (sum.byRule[rule] ?? 0) + 1
+    const seeds = (sum.seedsByRule[rule] ??= [])
+    if (seeds.length < 20) seeds.push(r.seed)
+  }
   if (r.violations.some((v) => v.kind === undefined || !ignoredKinds.includes(v.kind))) sum.failedExceptIgnored++
   const v = r.violations[0]
   if (v && sum.firstFailures.length < 10) sum.firstFailures.push({ seed: r.seed, rule: v.rule, message: v.message })
@@ -38,5 +44,6 @@ export function mergeSummary(into: SimSummary, other: SimSummary): void {
   into.messages += other.messages
   into.atomicDelivered += other.atomicDelivered
   for (const [k, n] of Object.entries(other.byRule)) into.byRule[k] = (into.byRule[k] ?? 0) + n
+  for (const [k, seeds] of Object.entries(other.seedsByRule)) into.seedsByRule[k] = [...(into.seedsByRule[k] ?? []), ...seeds].slice(0, 20)
   into.firstFailures.push(...other.firstFailures.slice(0, Math.max(0, 10 - into.firstFailures.length)))
 }
