@@ -9,6 +9,35 @@ interface Slot {
   link?: ServerLink
 }
 
+/**
+ * uWS 20.30 writes a message of this size or more straight to the kernel when nothing is buffered
+ * and its cork buffer is empty, and that path corrupts the stream when the kernel refuses the write (a full send
+ * buffer): the `ws` peer then closes with 1002 "RSV2 and RSV3 must be clear", or the unwritten rest
+ * stays in uWS's buffer with nothing to flush it (test/uws-large-frames.test.ts stalls so every
+ * time). Fixed upstream in uWebSockets PR #1662, after 20.30; no later build loads on our glibc.
+ * Smaller messages, and any message while uWS already buffers something, take the buffered path,
+ * which is sound: only a large frame sent with nothing buffered needs fragmenting.
+ */
+const DIRECT_WRITE_THRESHOLD = 16 * 1024
+
+/** Fragment payload size: under the threshold, and header plus payload fit uWS's 16 KiB cork buffer. */
+const FRAGMENT_SIZE = DIRECT_WRITE_THRESHOLD - 16
+
+/**
+ * Sends `frame` as one WebSocket message in fragments below {@link DIRECT_WRITE_THRESHOLD}, so no
+ * write takes uWS's faulty direct path. The peer (`ws`) reassembles them into one message, so the
+ * Link contract holds: one `send` is one `frame` at the other end.
+ */
+function sendFragmented(ws: WebSocket<Slot>, frame: Uint8Array): void {
+  // Corked, the fragments leave in as few system calls as uWS can manage.
+  ws.cork(() => {
+    ws.sendFirstFragment(frame.subarray(0, FRAGMENT_SIZE), true, false)
+    let at = FRAGMENT_SIZE
+    for (; frame.byteLength - at > FRAGMENT_SIZE; at += FRAGMENT_SIZE) ws.sendFragment(frame.subarray(at, at + FRAGMENT_SIZE), false)
+    ws.sendLastFragment(frame.subarray(at), false)
+  })
+}
+
 /** Handlers until `accept` has returned the real ones: frames cannot arrive before `open` returns. */
 const UNSET: LinkHandlers = { frame: () => {}, drain: () => {}, close: () => {} }
 
@@ -31,7 +60,8 @@ export class ServerLink implements Link {
     if (this.state.closed) return true
     assertFrameSize(frame, this.state.limits)
     // maxBackpressure is 0 (unlimited), so uWS never drops: it writes or buffers.
-    this.ws.send(frame, true, false)
+    if (frame.byteLength < DIRECT_WRITE_THRESHOLD || this.ws.getBufferedAmount() > 0) this.ws.send(frame, true, false)
+    else sendFragmented(this.ws, frame)
     return this.state.afterSend(this.ws.getBufferedAmount())
   }
 
