@@ -195,6 +195,7 @@ export class ClusterServices {
       onWire: (from, payload) => this.#onWire(from, payload),
       refuse: (address) => this.#refuse(address),
       onDiscard: (address, state) => this.#sendConflict({ type: address.type, id: address.id, state, h: 0 }),
+      onReturned: (payload) => this.#onReturned(payload),
     }
     for (const ev of ['member-up', 'member-down', 'member-left', 'member-suspect'] as const) init.engine.events.on(ev, () => this.#onMembership())
     // Group membership replicates on every node from the start: a node hosting a member must know
@@ -443,6 +444,16 @@ export class ClusterServices {
     if (this.send(entry.node, 'cf', c)) return
     if (tries >= this.#timings.conflictTries || this.#closed) return void this.counters.conflictsLost++
     this.#i.clock.setTimeout(() => this.#forwardConflict(c, tries + 1), this.#timings.conflictRetry)
+  }
+
+  /**
+   * A conflict whose session ended before the peer acknowledged it (a node that forgot us in a
+   * membership flap during the heal) carries the loser's only state: it goes out again, to
+   * wherever the directory names the winner now. Other services repair themselves.
+   */
+  #onReturned(payload: unknown): void {
+    if (this.#closed || !isXWire(payload) || payload.s !== 'cf' || !wellFormed(payload)) return
+    this.#forwardConflict(payload.m as Conflict, 0)
   }
 
   /** The winner's side: hand the loser's snapshot to `onConflict`, if the agent has one. */

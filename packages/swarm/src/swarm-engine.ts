@@ -75,6 +75,8 @@ export interface EngineHooks {
   refuse?(address: AgentAddress): MurmurError | undefined
   /** A duplicate activation of ours lost to another node's: its last state, before its mail follows. */
   onDiscard?(address: AgentAddress, state: unknown): void
+  /** A service message a peer never acknowledged before its session ended: the service may send it again. */
+  onReturned?(payload: unknown): void
 }
 
 export interface EngineInit {
@@ -521,10 +523,30 @@ export class SwarmEngine implements Router {
   #reroute(list: readonly Unacknowledged[]): void {
     for (const u of list) {
       const r = unpackEnvelope(u.payload, u.guarantee)
-      if (r === undefined) continue
+      if (r === undefined) {
+        this.#returned(u.payload)
+        continue
+      }
       this.counters.rerouted++
       this.#dispatch({ ...r, h: 0 })
     }
+  }
+
+  /**
+   * A control message the peer never acknowledged (its session ended: e.g. it forgot this node in
+   * a membership flap right after a heal). A handoff's activation fails at once: waiting out the
+   * activation timeout held the agent's only state in flight while the cluster moved on (a
+   * conflict's state was restored in its place and the late failure then lost this one). Service
+   * messages go back to their service; directory gossip is repaired by anti-entropy.
+   */
+  #returned(payload: unknown): void {
+    if (!isWire(payload)) return
+    if (payload.k !== 'a') return this.hooks.onReturned?.(payload)
+    const p = this.#pending.get(payload.c)
+    if (p === undefined || !payload.a.restored) return
+    this.#pending.delete(payload.c)
+    this.#clock.clearTimeout(p.timer)
+    p.reject(new SpawnFailed(`the move of ${payload.a.type}/${payload.a.id} to ${p.to} was not acknowledged before the session ended`, { node: p.to }))
   }
 
   // ───────────────────────────── routing ─────────────────────────────
@@ -804,7 +826,12 @@ export class SwarmEngine implements Router {
       // The new home died or refused: the agent comes back here, state intact.
       this.counters.handoffsFailed++
       if (moving !== undefined && !this.#stopped) {
-        await this.#host.activate(moving.type, moving.id, moving.input, moving.state, true).catch(() => {})
+        const back = moving
+        await this.#host.activate(back.type, back.id, back.input, back.state, true).catch(() => {
+          // A copy runs here again (restored from a conflict's state while this move hung): this
+          // state merges into it by `onConflict` like a losing duplicate's, rather than being dropped.
+          this.hooks.onDiscard?.(address, back.state)
+        })
         if (moving.counters !== undefined) this.#fifo.restore(key, moving.counters, this.#clock.now())
         for (const e of moving.pending) this.#host.deliver(e)
       }
