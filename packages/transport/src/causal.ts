@@ -7,6 +7,12 @@
  *
  * The stamp is a flat `[k, l, n, …]` array of the non-zero entries, so its size grows with the
  * pairs of the group that talk: meant for groups of tens of nodes, not thousands.
+ *
+ * Counts are per session, not per node: `l` is `node#session` (the session between `k` and `l`).
+ * When a session ends, the messages it never delivered are handed back to the sender's
+ * application, so nothing may wait for them any more: a new session starts its counts at zero, and
+ * entries about a session that is not the current one are ignored. (Keyed by node alone, one
+ * handed-back message held every later causal message to that node back for ever.)
  */
 export type Stamp = Array<string | number>
 
@@ -18,24 +24,33 @@ interface Held {
 
 export class CausalGroup {
   readonly #sent = new Map<string, Map<string, number>>()
+  /** Delivered counts per `sender#session`. */
   readonly #delivered = new Map<string, number>()
   #held: Held[] = []
   /** Messages that could not be delivered on arrival (their causes were still on the way). */
   delayed = 0
 
-  constructor(readonly self: string) {}
+  /**
+   * @param sessionOf the id of the current session between `self` and a peer (the same string on
+   *   both sides), `undefined` when there is none. By default one session that never ends.
+   */
+  constructor(
+    readonly self: string,
+    private readonly sessionOf: (peer: string) => string | undefined = () => '',
+  ) {}
 
   /** The stamp for a message from `self` to `to`; records the send. */
   stamp(to: string): Stamp {
     const flat: Stamp = []
     for (const [k, row] of this.#sent) for (const [l, n] of row) flat.push(k, l, n)
-    this.#bump(this.self, to, this.#get(this.self, to) + 1)
+    const receiver = `${to}#${this.sessionOf(to) ?? ''}`
+    this.#bump(this.self, receiver, this.#get(this.self, receiver) + 1)
     return flat
   }
 
   /** A message from `from` arrived (exactly once, by the reliable layer): deliver it when its causes are. */
   receive(from: string, stamp: Stamp, deliver: () => void): void {
-    this.#held.push({ from, stamp, deliver })
+    this.#held.push({ from: `${from}#${this.sessionOf(from) ?? ''}`, stamp, deliver })
     if (!this.#ready(stamp)) this.delayed++
     let progressed = true
     while (progressed) {
@@ -47,7 +62,8 @@ export class CausalGroup {
         this.#merge(h.stamp)
         const count = (this.#delivered.get(h.from) ?? 0) + 1
         this.#delivered.set(h.from, count)
-        this.#bump(h.from, this.self, count)
+        const hash = h.from.lastIndexOf('#')
+        this.#bump(h.from.slice(0, hash), `${this.self}${h.from.slice(hash)}`, count)
         h.deliver()
         progressed = true
         break
@@ -61,8 +77,15 @@ export class CausalGroup {
   }
 
   #ready(stamp: Stamp): boolean {
+    const mine = `${this.self}#`
     for (let i = 0; i < stamp.length; i += 3) {
-      if (stamp[i + 1] === this.self && (this.#delivered.get(stamp[i] as string) ?? 0) < (stamp[i + 2] as number)) return false
+      const l = stamp[i + 1] as string
+      if (!l.startsWith(mine)) continue
+      const k = stamp[i] as string
+      const session = this.sessionOf(k)
+      // A count about an earlier session with k: what it never delivered went back to k's sender.
+      if (session === undefined || l.length !== mine.length + session.length || !l.endsWith(session)) continue
+      if ((this.#delivered.get(`${k}#${session}`) ?? 0) < (stamp[i + 2] as number)) return false
     }
     return true
   }

@@ -955,9 +955,16 @@ class TransportNode implements Transport {
     this.#counters.bytesSent += bytes.byteLength
   }
 
+  /** The id both ends give their current session (their two epochs, ordered), for causal counts. */
+  readonly #causalSession = (peer: string): string | undefined => {
+    const s = this.#sessions.get(peer)
+    if (s === undefined) return undefined
+    return s.epoch < s.peerEpoch ? `${s.epoch}.${s.peerEpoch}` : `${s.peerEpoch}.${s.epoch}`
+  }
+
   #stamp(group: string, to: string): [string, Stamp] {
     let clock = this.#causal.get(group)
-    if (!clock) this.#causal.set(group, (clock = new CausalGroup(this.nodeId)))
+    if (!clock) this.#causal.set(group, (clock = new CausalGroup(this.nodeId, this.#causalSession)))
     return [group, clock.stamp(to)]
   }
 
@@ -1093,7 +1100,7 @@ class TransportNode implements Transport {
     if (flags & Flag.causal) {
       const [group, stamp] = extra as [string, Stamp]
       let clock = this.#causal.get(group)
-      if (!clock) this.#causal.set(group, (clock = new CausalGroup(this.nodeId)))
+      if (!clock) this.#causal.set(group, (clock = new CausalGroup(this.nodeId, this.#causalSession)))
       clock.receive(lane.session.peer.nodeId, stamp, () => this.#deliver(lane, flags, key, payload))
       return
     }

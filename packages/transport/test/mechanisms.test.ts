@@ -63,6 +63,31 @@ t.test('causal: point-to-point messages wait for what happened before them', asy
   t.notOk(isStamp(['a', 'b']))
 })
 
+t.test('causal: counts are per session, so what a dead session never delivered holds nothing back', async (t) => {
+  let session = 's1'
+  const sessionOf = () => session
+  const a = new CausalGroup('a', sessionOf)
+  const b = new CausalGroup('b', sessionOf)
+  const c = new CausalGroup('c', sessionOf)
+  const delivered: string[] = []
+  b.receive('a', a.stamp('b'), () => delivered.push('m1'))
+  a.stamp('b') // m2: accepted, then its session ends before it arrives (handed back to a's sender)
+  session = 's2' // a and b meet again in a new session
+  b.receive('a', a.stamp('b'), () => delivered.push('m3'))
+  t.same(delivered, ['m1', 'm3'], 'm3 does not wait for m2, which the old session never delivered')
+  // A third node's stamp that carries a count of the old session does not hold it back either.
+  const fromC = c.stamp('b')
+  b.receive('c', [...fromC, 'a', 'b#s1', 2], () => delivered.push('from-c'))
+  t.same(delivered, ['m1', 'm3', 'from-c'])
+  // But within the current session, order still holds: m5 waits for m4.
+  const m4 = a.stamp('b')
+  const m5 = a.stamp('b')
+  b.receive('a', m5, () => delivered.push('m5'))
+  t.equal(b.heldBack, 1, 'm5 held back')
+  b.receive('a', m4, () => delivered.push('m4'))
+  t.same(delivered.slice(-2), ['m4', 'm5'])
+})
+
 t.test('fifo and monotonic helpers', async (t) => {
   t.equal(hashKey('abc'), hashKey('abc'))
   t.equal(laneFor(undefined, 4), 0)
