@@ -11,13 +11,17 @@
  * Counts are per session, not per node: `l` is `node#session` (the session between `k` and `l`).
  * When a session ends, the messages it never delivered are handed back to the sender's
  * application, so nothing may wait for them any more: a new session starts its counts at zero, and
- * entries about a session that is not the current one are ignored. (Keyed by node alone, one
- * handed-back message held every later causal message to that node back for ever.)
+ * entries about a session that is not the current one wait only for that session's messages still
+ * held here (acked, so nobody hands them back), in their order. (Keyed by node alone, one
+ * handed-back message held every later causal message to that node back for ever.) A session this
+ * incarnation has not opened yet is waited for until it opens or a session with that peer ends.
  */
 export type Stamp = Array<string | number>
 
 interface Held {
   readonly from: string
+  /** Its place among the messages of `from` (sender#session) to this node: 1, 2, … */
+  readonly index: number
   readonly stamp: Stamp
   readonly deliver: () => void
 }
@@ -27,16 +31,21 @@ export class CausalGroup {
   /** Delivered counts per `sender#session`. */
   readonly #delivered = new Map<string, number>()
   #held: Held[] = []
+  /** `peer#session` of the sessions that ended. */
+  readonly #ended = new Set<string>()
   /** Messages that could not be delivered on arrival (their causes were still on the way). */
   delayed = 0
 
   /**
    * @param sessionOf the id of the current session between `self` and a peer (the same string on
    *   both sides), `undefined` when there is none. By default one session that never ends.
+   * @param own what the ids of this node's own sessions contain (its incarnation): a session id
+   *   without it was a predecessor's, so it will never open here.
    */
   constructor(
     readonly self: string,
     private readonly sessionOf: (peer: string) => string | undefined = () => '',
+    private readonly own = '',
   ) {}
 
   /** The stamp for a message from `self` to `to`; records the send. */
@@ -50,8 +59,14 @@ export class CausalGroup {
 
   /** A message from `from` arrived (exactly once, by the reliable layer): deliver it when its causes are. */
   receive(from: string, stamp: Stamp, deliver: () => void): void {
-    this.#held.push({ from: `${from}#${this.sessionOf(from) ?? ''}`, stamp, deliver })
+    const session = `#${this.sessionOf(from) ?? ''}`
+    this.#held.push({ from: from + session, index: countIn(stamp, from, this.self + session) + 1, stamp, deliver })
     if (!this.#ready(stamp)) this.delayed++
+    this.recheck()
+  }
+
+  /** Deliver what became ready without a new arrival (a session ended or opened). */
+  recheck(): void {
     let progressed = true
     while (progressed) {
       progressed = false
@@ -71,6 +86,24 @@ export class CausalGroup {
     }
   }
 
+  /**
+   * The session with `peer` ended: nothing more will come on it. Then re-checks the held messages,
+   * since the entries that held one back may all be about that session now (its undelivered
+   * messages went back to their senders, so nothing will come to meet them).
+   */
+  end(peer: string, session: string): void {
+    this.#ended.add(`${peer}#${session}`)
+    // Sessions with `peer` that held messages name and this node never had: the two ends did not
+    // agree on them (the peer reset or gave them up), so they are over too.
+    for (const h of this.#held) {
+      for (let i = 0; i < h.stamp.length; i += 3) {
+        const l = h.stamp[i + 1] as string
+        if (h.stamp[i] === peer && l.startsWith(`${this.self}#`)) this.#ended.add(peer + l.slice(this.self.length))
+      }
+    }
+    this.recheck()
+  }
+
   /** Messages waiting for their causes. */
   get heldBack(): number {
     return this.#held.length
@@ -83,11 +116,23 @@ export class CausalGroup {
       if (!l.startsWith(mine)) continue
       const k = stamp[i] as string
       const session = this.sessionOf(k)
-      // A count about an earlier session with k: what it never delivered went back to k's sender.
-      if (session === undefined || l.length !== mine.length + session.length || !l.endsWith(session)) continue
-      if ((this.#delivered.get(`${k}#${session}`) ?? 0) < (stamp[i + 2] as number)) return false
+      const n = stamp[i + 2] as number
+      if (session !== undefined && l.length === mine.length + session.length && l.endsWith(session)) {
+        if ((this.#delivered.get(`${k}#${session}`) ?? 0) < n) return false
+        continue
+      }
+      // A count about an ended session with k: what it never delivered went back to k's sender
+      // (or died with it), so only its messages still held here are waited for, in their order.
+      // With no session to k, a session of this incarnation it never heard of may still be opening: wait.
+      const from = k + l.slice(mine.length - 1)
+      if (session === undefined && !this.#ended.has(from) && this.#isOwn(l.slice(mine.length))) return false
+      if (this.#held.some((h) => h.from === from && h.index <= n)) return false
     }
     return true
+  }
+
+  #isOwn(session: string): boolean {
+    return session.startsWith(this.own) || session.includes(`.${this.own}`)
   }
 
   #merge(stamp: Stamp): void {
@@ -103,6 +148,12 @@ export class CausalGroup {
     if (!row) this.#sent.set(k, (row = new Map()))
     if ((row.get(l) ?? 0) < n) row.set(l, n)
   }
+}
+
+/** The count `k → l` a stamp carries (0 when absent). */
+function countIn(stamp: Stamp, k: string, l: string): number {
+  for (let i = 0; i < stamp.length; i += 3) if (stamp[i] === k && stamp[i + 1] === l) return stamp[i + 2] as number
+  return 0
 }
 
 /** Shape check for a stamp that came off the wire. */

@@ -153,6 +153,16 @@ function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
  * const peer = await t.connect('127.0.0.1:7001')
  * t.send(peer.nodeId, { hello: 'world' }, { guarantee: ['reliable', 'fifo'] })
  */
+/**
+ * The id both ends give a session, for causal counts: each end's `incarnation:epoch`, ordered. The
+ * incarnations tell a restarted node which sessions named in stamps were its predecessor's.
+ */
+function causalSessionId(s: Session, incarnation: number): string {
+  const mine = `${incarnation}:${s.epoch}`
+  const theirs = `${s.peer.incarnation}:${s.peerEpoch}`
+  return mine < theirs ? `${mine}.${theirs}` : `${theirs}.${mine}`
+}
+
 export function createTransport(init: TransportInit): Transport {
   return new TransportNode(init)
 }
@@ -628,6 +638,8 @@ class TransportNode implements Transport {
       this.#provisional.delete(`${peer.nodeId}/${peer.incarnation}`)
       session = newSession(peer, this.#channels, this.#clock.now(), epoch, theirs.epoch)
       this.#sessions.set(peer.nodeId, session)
+      // Held messages may name this session (a third party heard of it first), or an older one.
+      for (const clock of this.#causal.values()) clock.recheck()
     } else session.peerEpoch = theirs.epoch
     session.suspended = false
     const channel = this.#channelByName.get(ref.channel) as Channel
@@ -790,6 +802,9 @@ class TransportNode implements Transport {
     for (const waiter of session.readyWaiters) waiter()
     this.#counters.peersDown++
     this.#log.info({ peer: session.peer.nodeId, reason, unacknowledged: unacknowledged.length }, 'peer down')
+    // Messages this node already acked but held back for causes in this session: those causes
+    // will never come now, so what waited only for them is handled (it would be lost otherwise).
+    if (!this.#stopped) for (const clock of this.#causal.values()) clock.end(session.peer.nodeId, causalSessionId(session, this.incarnation))
     this.#events.emit('peer-down', { peer: session.peer, reason, unacknowledged })
   }
 
@@ -958,14 +973,17 @@ class TransportNode implements Transport {
   /** The id both ends give their current session (their two epochs, ordered), for causal counts. */
   readonly #causalSession = (peer: string): string | undefined => {
     const s = this.#sessions.get(peer)
-    if (s === undefined) return undefined
-    return s.epoch < s.peerEpoch ? `${s.epoch}.${s.peerEpoch}` : `${s.peerEpoch}.${s.epoch}`
+    return s === undefined ? undefined : causalSessionId(s, this.incarnation)
+  }
+
+  #causalGroup(group: string): CausalGroup {
+    let clock = this.#causal.get(group)
+    if (!clock) this.#causal.set(group, (clock = new CausalGroup(this.nodeId, this.#causalSession, `${this.incarnation}:`)))
+    return clock
   }
 
   #stamp(group: string, to: string): [string, Stamp] {
-    let clock = this.#causal.get(group)
-    if (!clock) this.#causal.set(group, (clock = new CausalGroup(this.nodeId, this.#causalSession)))
-    return [group, clock.stamp(to)]
+    return [group, this.#causalGroup(group).stamp(to)]
   }
 
   // ---------------------------------------------------------------- receiving
@@ -1099,9 +1117,7 @@ class TransportNode implements Transport {
   #deliverUp(lane: Lane, flags: number, key: string | null, payload: unknown, extra: unknown): void {
     if (flags & Flag.causal) {
       const [group, stamp] = extra as [string, Stamp]
-      let clock = this.#causal.get(group)
-      if (!clock) this.#causal.set(group, (clock = new CausalGroup(this.nodeId, this.#causalSession)))
-      clock.receive(lane.session.peer.nodeId, stamp, () => this.#deliver(lane, flags, key, payload))
+      this.#causalGroup(group).receive(lane.session.peer.nodeId, stamp, () => this.#deliver(lane, flags, key, payload))
       return
     }
     this.#deliver(lane, flags, key, payload)

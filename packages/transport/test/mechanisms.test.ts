@@ -88,6 +88,45 @@ t.test('causal: counts are per session, so what a dead session never delivered h
   t.same(delivered.slice(-2), ['m4', 'm5'])
 })
 
+t.test('causal: when a session ends, what waited only on it is handled, in causal order', async (t) => {
+  // Session ids as the transport makes them: `incarnation:epoch` of each end, ordered.
+  const sessions = new Map([['a|c', 'i1:1.i3:1'], ['c|d', 'i3:2.i4:1'], ['a|b', 'i1:2.i2:1'], ['a|d', 'i1:3.i4:2']])
+  const sessionOf = (me: string) => (peer: string) => sessions.get([me, peer].sort().join('|'))
+  const a = new CausalGroup('a', sessionOf('a'), 'i1:')
+  const c = new CausalGroup('c', sessionOf('c'), 'i3:')
+  const d = new CausalGroup('d', sessionOf('d'), 'i4:')
+  const got: string[] = []
+  d.stamp('c') // x: d → c, still on the way
+  a.receive('d', d.stamp('a'), () => got.push('a:y')) // y: d → a, after x
+  const m1 = a.stamp('c') // after x
+  const m2 = a.stamp('c') // after m1
+  c.receive('a', m2, () => got.push('c:m2'))
+  c.receive('a', m1, () => got.push('c:m1'))
+  t.equal(c.heldBack, 2, 'both wait for x')
+  sessions.delete('a|c')
+  c.end('a', 'i1:1.i3:1') // their session ends: m1 and m2 were acked, so nobody hands them back
+  t.equal(c.heldBack, 2, 'x may still come')
+  sessions.delete('c|d')
+  c.end('d', 'i3:2.i4:1') // x went back to d's sender: nothing will meet it
+  t.same(got, ['a:y', 'c:m1', 'c:m2'], 'released, m1 before m2 though m2 arrived first')
+  t.equal(c.heldBack, 0)
+})
+
+t.test('causal: a session not open yet is waited for; a predecessor incarnation\'s is not', async (t) => {
+  let open: string | undefined
+  const c = new CausalGroup('c', (peer) => (peer === 'a' ? open : undefined), 'i3:')
+  const got: string[] = []
+  c.receive('b', ['a', 'c#i3:1.i9:1', 1], () => got.push('after-a1'))
+  t.equal(c.heldBack, 1, 'a session of this incarnation that has not opened here yet: wait')
+  c.receive('b', ['a', 'c#i2:1.i9:1', 1], () => got.push('old'))
+  t.same(got, ['old'], "a count about the previous incarnation's session never holds back")
+  open = 'i3:1.i9:1'
+  c.recheck()
+  t.equal(c.heldBack, 1, 'still waits for a1 once the session opens')
+  c.receive('a', [], () => got.push('a1'))
+  t.same(got, ['old', 'a1', 'after-a1'])
+})
+
 t.test('fifo and monotonic helpers', async (t) => {
   t.equal(hashKey('abc'), hashKey('abc'))
   t.equal(laneFor(undefined, 4), 0)
