@@ -93,12 +93,17 @@ export class CausalGroup {
    */
   end(peer: string, session: string): void {
     this.#ended.add(`${peer}#${session}`)
-    // Sessions with `peer` that held messages name and this node never had: the two ends did not
-    // agree on them (the peer reset or gave them up), so they are over too.
+    // Sessions with this same incarnation of `peer` that held messages name and this node never
+    // had: the two ends did not agree on them (the peer reset or gave them up), so they are over
+    // too. (A session with the peer's next incarnation may be about to open: not those.)
+    const theirs = session.split('.').find((part) => !part.startsWith(this.own))
+    const incarnation = theirs?.slice(0, theirs.indexOf(':') + 1)
     for (const h of this.#held) {
       for (let i = 0; i < h.stamp.length; i += 3) {
         const l = h.stamp[i + 1] as string
-        if (h.stamp[i] === peer && l.startsWith(`${this.self}#`)) this.#ended.add(peer + l.slice(this.self.length))
+        if (h.stamp[i] !== peer || !l.startsWith(`${this.self}#`)) continue
+        const named = l.slice(this.self.length + 1)
+        if (incarnation && named.split('.').some((part) => part.startsWith(incarnation))) this.#ended.add(`${peer}#${named}`)
       }
     }
     this.recheck()

@@ -120,6 +120,8 @@ t.test('causal: a session not open yet is waited for; a predecessor incarnation\
   t.equal(c.heldBack, 1, 'a session of this incarnation that has not opened here yet: wait')
   c.receive('b', ['a', 'c#i2:1.i9:1', 1], () => got.push('old'))
   t.same(got, ['old'], "a count about the previous incarnation's session never holds back")
+  c.end('a', 'i3:7.i8:1') // a's previous incarnation (i8) goes: a's next one (i9) may be opening
+  t.equal(c.heldBack, 1, 'still waits for the session with the new incarnation of a')
   open = 'i3:1.i9:1'
   c.recheck()
   t.equal(c.heldBack, 1, 'still waits for a1 once the session opens')
