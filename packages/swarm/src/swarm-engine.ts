@@ -355,17 +355,26 @@ export class SwarmEngine implements Router {
       const home = homeOf(this.#strategyFor(entry.type, entry.placement), address, entry.node, ctx)
       if (home !== this.self || this.#activating.has(key) || this.#host.hosts(address)) continue
       if (this.hooks.refuse?.(address) !== undefined) continue
-      const policy = this.#host.restartPolicy(entry.type)
-      if (policy === undefined || policy === 'never') {
-        this.#applyEntries([{ ...entry, node: this.self, version: entry.version + 1, status: 'stopped' }], true)
-        continue
-      }
-      this.counters.restarts++
-      void this.#activateHere(
-        { type: entry.type, id: entry.id, version: entry.version + 1, placement: entry.placement ?? this.#init.placement.name, input: entry.input, state: undefined, restored: false, pending: [] },
-        'restart',
-      ).catch(() => {})
+      this.#restartHere(entry)
     }
+  }
+
+  /**
+   * Restart, on this node, an agent whose host was lost, by its restart policy; `false` when the
+   * policy says never (the entry becomes `stopped`, so asks fail with `AgentNotFound`).
+   */
+  #restartHere(entry: DirectoryEntry): boolean {
+    const policy = this.#host.restartPolicy(entry.type)
+    if (policy === undefined || policy === 'never') {
+      this.#applyEntries([{ ...entry, node: this.self, version: entry.version + 1, status: 'stopped' }], true)
+      return false
+    }
+    this.counters.restarts++
+    void this.#activateHere(
+      { type: entry.type, id: entry.id, version: entry.version + 1, placement: entry.placement ?? this.#init.placement.name, input: entry.input, state: undefined, restored: false, pending: [] },
+      'restart',
+    ).catch(() => {})
+    return true
   }
 
   // ───────────────────────────── directory ─────────────────────────────
@@ -599,7 +608,13 @@ export class SwarmEngine implements Router {
       // Its node is gone or not known yet: wait for the restart (or for membership to learn it).
       return this.#park(key, w)
     }
-    if (entry !== undefined) return this.#notFound(w, 'not hosted')
+    if (entry !== undefined) {
+      // The directory says this node hosts it, yet this process does not: the node crashed and
+      // came back (same id, new incarnation) before any member declared it dead, so nobody
+      // restarted its agents. Restart this one here, by its policy, and hold the message for it.
+      if (entry.status === 'active' && this.hooks.refuse?.(e.to) === undefined && this.#restartHere(entry)) return this.#park(key, w)
+      return this.#notFound(w, 'not hosted')
+    }
     const home = this.#live.size > 0 ? homeOf(this.#strategyFor(e.to.type, undefined), e.to, undefined, this.#context()) : undefined
     if (home !== undefined && home !== this.self) return this.#forward(w, home, undefined)
     this.#notFound(w, 'no agent with this id')
