@@ -11,6 +11,7 @@
  * - `select.ts`: `--only` prefix matching
  * - `collect.ts`: `createCollector` (rounds of several figures → records with median, min–max, cpu)
  * - `raw-pair.ts`: `startRawPair` (the raw uWS/ws pair, to interleave raw rounds with yours)
+ * - `worker-pair.ts`: `startWorkerPair`, `withPairCpu` (a receiver + sender pair of one suite module)
  * - `partial.ts`: `PartialResults` (throw it to fail a suite but keep what it measured)
  */
 export * from './stats.js'
@@ -22,5 +23,6 @@ export * from './table.js'
 export * from './select.js'
 export * from './collect.js'
 export * from './raw-pair.js'
+export * from './worker-pair.js'
 export * from './partial.js'
 export type { BenchRecord, BenchSuite, BenchContext } from '../record.js'

@@ -18,7 +18,7 @@ import { plan } from '../lib/plan.js'
 import { createCollector } from '../lib/collect.js'
 import { compareWith } from '../lib/baseline.js'
 import { latencies } from '../lib/stats.js'
-import { startWorker, type WorkerHandle } from '../lib/worker.js'
+import { startWorkerPair, withPairCpu } from '../lib/worker-pair.js'
 import { serveWorker } from '../lib/serve.js'
 
 const ROLE_ENV = 'MURMUR_REMOTE_BENCH_ROLE'
@@ -123,39 +123,21 @@ async function sender(address: string): Promise<void> {
   )
 }
 
-async function startPair(): Promise<{ recv: WorkerHandle<{ address: string }>; send: WorkerHandle }> {
-  const self = new URL(import.meta.url)
-  const recv = await startWorker<{ address: string }>(self, [], { env: { [ROLE_ENV]: 'receiver' } })
-  try {
-    const send = await startWorker(self, [recv.ready.address], { env: { [ROLE_ENV]: 'sender' } })
-    return { recv, send }
-  } catch (err) {
-    recv.kill()
-    throw err
-  }
-}
-
-async function cpuOf<T>(recv: WorkerHandle, send: WorkerHandle, work: () => Promise<T>): Promise<{ value: T; cpu: Record<string, number> }> {
-  await Promise.all([recv.cpuMark(), send.cpuMark()])
-  const value = await work()
-  const [r, s] = await Promise.all([recv.cpuRead(), send.cpuRead()])
-  return { value, cpu: { receiver: r, sender: s } }
-}
-
 export const suite: BenchSuite = {
   name: 'remote',
   names: ['remote.'],
   async run(ctx: BenchContext): Promise<BenchRecord[]> {
     const p = plan(ctx)
     const out = createCollector()
-    const { recv, send } = await startPair()
+    const pair = await startWorkerPair(new URL(import.meta.url), ROLE_ENV)
+    const { recv, send } = pair
     try {
       for (let round = 0; round < p.warmup + p.rounds; round++) {
         const keep = round >= p.warmup
         for (const mode of ['reliable', 'best-effort'] as const) {
           const name = `remote.tell.${mode}`
           if (!ctx.wants(name)) continue
-          const m = await cpuOf(recv, send, async () => {
+          const m = await withPairCpu(pair, async () => {
             const blast = send.call<number>('blast', { ms: p.roundMs + 300, mode })
             await new Promise((r) => setTimeout(r, 150))
             const rate = await recv.call<number>('window', { ms: p.roundMs })
@@ -167,7 +149,7 @@ export const suite: BenchSuite = {
           await new Promise((r) => setTimeout(r, 300))
         }
         if (ctx.wants('remote.ask.p50') || ctx.wants('remote.ask.p99')) {
-          const m = await cpuOf(recv, send, () => send.call<number[]>('askRtt', { samples: Math.round(p.rttSamples / 2) }))
+          const m = await withPairCpu(pair, () => send.call<number[]>('askRtt', { samples: Math.round(p.rttSamples / 2) }))
           const l = latencies(Float64Array.from(m.value))
           if (keep) {
             out.add('remote.ask.p50', 'µs', l.p50, m.cpu)
@@ -175,7 +157,7 @@ export const suite: BenchSuite = {
           }
         }
         if (ctx.wants('remote.ask.throughput')) {
-          const m = await cpuOf(recv, send, () => send.call<number>('askThroughput', { ms: p.roundMs, inflight: 100 }))
+          const m = await withPairCpu(pair, () => send.call<number>('askThroughput', { ms: p.roundMs, inflight: 100 }))
           if (keep) out.add('remote.ask.throughput', 'asks/s', m.value, m.cpu)
         }
       }

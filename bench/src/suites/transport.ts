@@ -15,7 +15,7 @@ import { createCollector } from '../lib/collect.js'
 import { compareWith } from '../lib/baseline.js'
 import { latencies, median } from '../lib/stats.js'
 import { startRawPair, type RawPair } from '../lib/raw-pair.js'
-import { startWorker, type WorkerHandle } from '../lib/worker.js'
+import { startWorkerPair, withPairCpu } from '../lib/worker-pair.js'
 import { serveWorker } from '../lib/serve.js'
 import { createUwsTransport, type Guarantee, type Transport } from '@murmur/transport'
 
@@ -103,32 +103,14 @@ async function sender(address: string): Promise<void> {
   )
 }
 
-async function startPair(): Promise<{ recv: WorkerHandle<{ address: string }>; send: WorkerHandle }> {
-  const self = new URL(import.meta.url)
-  const recv = await startWorker<{ address: string }>(self, [], { env: { [ROLE_ENV]: 'receiver' } })
-  try {
-    const send = await startWorker(self, [recv.ready.address], { env: { [ROLE_ENV]: 'sender' } })
-    return { recv, send }
-  } catch (err) {
-    recv.kill()
-    throw err
-  }
-}
-
-async function cpuOf<T>(recv: WorkerHandle, send: WorkerHandle, work: () => Promise<T>): Promise<{ value: T; cpu: Record<string, number> }> {
-  await Promise.all([recv.cpuMark(), send.cpuMark()])
-  const value = await work()
-  const [r, s] = await Promise.all([recv.cpuRead(), send.cpuRead()])
-  return { value, cpu: { receiver: r, sender: s } }
-}
-
 export const suite: BenchSuite = {
   name: 'transport',
   names: ['transport.'],
   async run(ctx: BenchContext): Promise<BenchRecord[]> {
     const p = plan(ctx)
     const out = createCollector()
-    const { recv, send } = await startPair()
+    const pair = await startWorkerPair(new URL(import.meta.url), ROLE_ENV)
+    const { recv, send } = pair
     // A raw pair measured in the same rounds, interleaved with ours: on a shared machine the load
     // drifts between suites, so the ratio of neighbouring rounds is the fairer comparison.
     const raw: RawPair | undefined = await startRawPair().catch(() => undefined)
@@ -143,7 +125,7 @@ export const suite: BenchSuite = {
         for (const mode of ['best-effort', 'reliable'] as const) {
           const name = `transport.${mode}`
           if (!ctx.wants(name)) continue
-          const m = await cpuOf(recv, send, async () => {
+          const m = await withPairCpu(pair, async () => {
             const blast = send.call<number>('blast', { ms: p.roundMs + 300, mode })
             await new Promise((r) => setTimeout(r, 150))
             const rate = await recv.call<number>('window', { ms: p.roundMs })
@@ -153,7 +135,7 @@ export const suite: BenchSuite = {
           if (keep) out.add(name, 'msg/s', m.value, m.cpu)
         }
         if (ctx.wants('transport.rtt-p50') || ctx.wants('transport.rtt-p99')) {
-          const m = await cpuOf(recv, send, () => send.call<number[]>('rtt', { samples: p.rttSamples }))
+          const m = await withPairCpu(pair, () => send.call<number[]>('rtt', { samples: p.rttSamples }))
           const l = latencies(Float64Array.from(m.value))
           if (keep) {
             out.add('transport.rtt-p50', 'µs', l.p50, m.cpu)
