@@ -33,7 +33,9 @@ t.test('causal messages after a session ended are still delivered', async (t) =>
   a.forget('b')
   b.forget('a')
   net.heal()
-  t.same(handedBack, ['lost-with-the-session'], 'the unacknowledged message is handed back')
+  // 'before' may come back too: delivered, but its ack can still be on the way when the link is cut
+  // (hand-back is at-least-once).
+  t.ok(handedBack.includes('lost-with-the-session'), `the unacknowledged message is handed back (${handedBack.join(', ')})`)
   await a.connect('b')
   await until(() => b.peers().length === 1, 5000)
   a.send('b', 'after', { guarantee: ['reliable', 'causal'] })
