@@ -558,6 +558,7 @@ class TransportNode implements Transport {
         const mine: SessionClaim = current ? { epoch: current.epoch, claim: current.peerEpoch } : { epoch: this.#provisionalEpoch(hello), claim: 0 }
         conn.hello = hello
         conn.epoch = mine.epoch
+        conn.epochOfSession = current !== undefined
         conn.nonce = freshNonce()
         conn.phase = 'proof'
         this.#sendRaw(conn, encodeFrame(answerHello(this.#identity, hello, conn.nonce, mine)))
@@ -617,7 +618,10 @@ class TransportNode implements Transport {
       session = undefined
     }
     // The acceptor announced an epoch in WELCOME (its session's, or one for the session to come).
-    if (conn.role === 'acceptor' && session && session.epoch !== conn.epoch) {
+    // If that session ended or changed since, the dialer's claim on it must not resume a new
+    // session under the old epoch: the dialer would carry on with sequence numbers the new session
+    // never saw, and its messages would be dropped as duplicates (found by sim seed 928).
+    if (conn.role === 'acceptor' && (session ? session.epoch !== conn.epoch : conn.epochOfSession)) {
       throw new ConnectionRefused('the session changed during the handshake; retry')
     }
     const local = session ?? (conn.role === 'acceptor' ? { epoch: conn.epoch, peerEpoch: 0 } : undefined)

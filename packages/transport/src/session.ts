@@ -31,6 +31,8 @@ export interface Conn {
   nonce: Uint8Array | undefined
   /** Acceptor: the session epoch it announced in WELCOME. */
   epoch: number
+  /** Acceptor: whether that epoch was an existing session's (not a provisional one for a session to come). */
+  epochOfSession: boolean
   peer: PeerInfo | undefined
   lane: Lane | undefined
   readonly openedAt: number
@@ -54,6 +56,7 @@ export function newConn(role: 'dialer' | 'acceptor', now: number): Conn {
     hello: undefined,
     nonce: undefined,
     epoch: 0,
+    epochOfSession: false,
     peer: undefined,
     lane: undefined,
     openedAt: now,
