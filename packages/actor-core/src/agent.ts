@@ -4,6 +4,7 @@ import type { AnyProtocol, MessageType, Payload, Reply } from './protocol.js'
 import type { Cancellable, Ref } from './ref.js'
 import type { MailboxOptions } from './mailbox.js'
 import type { SupervisionOptions } from './supervision.js'
+import { StreamRefused, type InboundStream } from './stream.js'
 import type { z } from 'zod'
 
 /**
@@ -127,6 +128,27 @@ export abstract class Agent<P extends AnyProtocol = AnyProtocol, I = unknown> {
   /** Stops this agent once the current message is handled (or restarts it, under `restart: 'always'`). */
   stop(): void {
     this.#cell.rt.stopSelf(this.#cell)
+  }
+
+  /**
+   * Takes a stream another agent (or any ref holder) started with `ref.stream(type, source)`.
+   * Called in the agent's turn, like a message handler: while the promise it returns is pending,
+   * the agent handles nothing else; to keep handling messages while the items flow, start the loop
+   * without awaiting it. Breaking out of the loop cancels the stream (the sender gets
+   * `StreamCancelled`); returning without iterating at all cancels it too; throwing fails it with
+   * the error. Items come validated; the iterator throws `SchemaViolation`, `StreamAborted`, … when
+   * the stream ends badly, after the items that came before. Default: refuses (`StreamRefused`).
+   *
+   * @example
+   * async onStream(s: InboundStream<typeof Sink>) {
+   *   if (s.type !== 'chunk') return
+   *   for await (const { data } of s.items) this.bytes += data.byteLength
+   * }
+   */
+  onStream(stream: InboundStream<P>): void | Promise<void> {
+    throw new StreamRefused(`agent ${this.#cell.address.type}/${this.#cell.address.id} takes no streams (its class has no onStream)`, {
+      ...this.#cell.address, type: stream.type,
+    })
   }
 
   /** Runs after construction (and after `restore` when the agent was moved); messages wait for it. */

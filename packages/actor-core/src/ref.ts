@@ -1,5 +1,6 @@
 import type { AgentAddress } from './envelope.js'
 import type { AnyProtocol, MessageType, Payload, Reply } from './protocol.js'
+import type { StreamOptions } from './stream.js'
 
 /** Options of `ask`, `AbortOptions`-style. */
 export interface AskOptions {
@@ -28,6 +29,20 @@ export interface Ref<P extends AnyProtocol = AnyProtocol> {
   tell<T extends MessageType<P>>(type: T, payload: Payload<P, T>): void
   /** Request/response; rejects with `AskTimeout`, `AgentNotFound`, `AgentStopped`, the handler's error, … */
   ask<T extends MessageType<P>>(type: T, payload: Payload<P, T>, options?: AskOptions): Promise<Reply<P, T>>
+  /**
+   * Streams items of message type `type` to the agent, with credit-based flow control: at most
+   * `options.credit` items (default 16) are in flight or waiting at the receiver, and the source is
+   * pulled only as the receiver's `onStream` consumes. Every item is validated against the type's
+   * schema at the receiver. Resolves when the receiver has consumed every item; rejects with
+   * `AgentNotFound`, `UnknownMessageType`, `SchemaViolation` (an item; earlier items were
+   * delivered), `StreamCancelled` (the receiver stopped iterating), `StreamAborted` (the signal),
+   * `StreamRefused` (no `onStream`), `AgentStopped`, or the receiver's handler error.
+   *
+   * @example
+   * async function* chunks() { for (const data of parts) yield { data } }
+   * await node.ref(SinkAgent, 'sink').stream('chunk', chunks(), { credit: 8 })
+   */
+  stream<T extends MessageType<P>>(type: T, source: AsyncIterable<Payload<P, T>> | Iterable<Payload<P, T>>, options?: StreamOptions): Promise<void>
 }
 
 /** A scheduled message that can be called off. */

@@ -4,6 +4,7 @@ import type { Mailbox, MailboxOptions } from '../mailbox.js'
 import type { MessageDef } from '../message.js'
 import type { AnyProtocol } from '../protocol.js'
 import type { AskOptions, Cancellable, Ref } from '../ref.js'
+import type { StreamOptions } from '../stream.js'
 import type { Supervision, SupervisionOptions } from '../supervision.js'
 
 /** What the runtime needs of an agent class, without importing the Agent class (no cycle). */
@@ -41,6 +42,7 @@ export interface StopRequest {
 export interface Runtime {
   tell(ref: RefImpl, type: string, payload: unknown): void
   ask(ref: RefImpl, type: string, payload: unknown, options: AskOptions | undefined): Promise<unknown>
+  stream(ref: RefImpl, type: string, source: AsyncIterable<unknown> | Iterable<unknown>, options: StreamOptions | undefined): Promise<void>
   spawnChild(parent: Cell, cls: AgentCtor, options: object | undefined): Ref
   refFrom(from: Cell | undefined, protocol: AnyProtocol, id: string): Ref
   senderOf(cell: Cell): Ref | undefined
@@ -106,6 +108,10 @@ export class RefImpl implements Ref {
 
   ask(type: string, payload: unknown, options?: AskOptions): Promise<never> {
     return this.rt.ask(this, type, payload, options) as Promise<never>
+  }
+
+  stream(type: string, source: AsyncIterable<unknown> | Iterable<unknown>, options?: StreamOptions): Promise<void> {
+    return this.rt.stream(this, type, source, options)
   }
 
   toJSON(): AgentAddress {

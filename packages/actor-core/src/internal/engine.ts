@@ -21,6 +21,10 @@ import { Deadlines } from './deadlines.js'
 import { newId } from './ids.js'
 import { PendingAsk, type ReplyHandle } from './replies.js'
 import { childTrace, newTrace } from './trace.js'
+import { Streams } from './streams.js'
+import { STREAM_TYPE } from './stream-frames.js'
+import type { Inbound } from './stream-in.js'
+import type { StreamOptions } from '../stream.js'
 
 /** A pino-compatible logger (only `warn` and `error` are used). */
 export interface Logger {
@@ -51,6 +55,12 @@ export interface Handoff {
   /** Messages that were waiting in its mailbox, as envelopes to forward to the new home. */
   readonly pending: readonly Envelope[]
 }
+
+/**
+ * The mailbox entry that hands an inbound stream to its agent: handled like a message, by the
+ * agent's `onStream` method (so no branch on the hot path), with the stream as its reply handle.
+ */
+const ON_STREAM = 'onStream'
 
 /** Most messages one agent handles before others get a turn. */
 const PER_CELL = 1024
@@ -149,12 +159,25 @@ export class Engine implements Runtime {
   #clock = -1
   readonly #tick = (): void => { this.#clock = -1 }
   readonly #drain = (): void => this.#drainReady()
+  readonly #streams: Streams
 
   constructor(options: EngineOptions = {}) {
     this.name = options.name
     this.#validateAlways = options.validate === 'always'
     this.#askTimeout = options.askTimeout ?? 30_000
     this.#logger = options.logger
+    this.#streams = new Streams({
+      name: this.name,
+      hosts: (address) => this.hosts(address),
+      route: (e) => this.#router !== undefined && this.#router.route(e),
+      target: (address) => {
+        const cell = this.lookup(address)
+        return cell === undefined || cell.state >= STOPPING ? undefined : { owner: cell, defs: cell.defs }
+      },
+      handOver: (owner, inbound: Inbound, e) => {
+        this.#enqueue(owner as Cell, ON_STREAM, inbound.view, e.from, e.trace ?? newTrace(), inbound, false)
+      },
+    }, this.#correlationPrefix)
   }
 
   // ---- registry ---------------------------------------------------------------------------
@@ -346,6 +369,14 @@ export class Engine implements Runtime {
       if (options?.signal !== undefined) pending.listen(options.signal)
     }
     return pending.promise
+  }
+
+  /** Streams `source` to the agent behind `ref` (see `Ref.stream`). */
+  stream(ref: RefImpl, type: string, source: AsyncIterable<unknown> | Iterable<unknown>, options: StreamOptions | undefined): Promise<void> {
+    if (ref.protocol !== undefined && ref.protocol.messages[type] === undefined) return Promise.reject(this.#unknownType(ref.address, type))
+    const from = ref.from
+    const trace = from !== undefined ? childTrace(this.traceOf(from)) : newTrace()
+    return this.#streams.open(ref.address, from?.address, trace, type, source, options)
   }
 
   /** The hot path: a message to a ref, local (enqueue) or not (router). Throws on bad input. */
@@ -727,6 +758,8 @@ export class Engine implements Runtime {
     if (existing !== undefined && existing.reason !== 'self-stop') return existing.done
     const req = new Stop(reason)
     cell.stopping = req
+    // a handler consuming a stream would otherwise wait for the stream's end before the stop
+    this.#streams.agentStopped(cell, cell.address)
     if (cell.state !== RUNNING && cell.state !== AWAITING) this.#finishStop(cell)
     return req.done
   }
@@ -746,6 +779,7 @@ export class Engine implements Runtime {
     cell.state = STOPPING
     cell.gen++
     this.#clearTimers(cell)
+    this.#streams.agentStopped(cell, cell.address)
     if (req.reason === 'handoff') {
       const state = (cell.agent as unknown as { onHandoff(): unknown }).onHandoff()
       req.handoff = { agentClass: cell.cls, address: cell.address, state, pending: this.#drainToEnvelopes(cell) }
@@ -812,6 +846,12 @@ export class Engine implements Runtime {
     while (mb !== undefined && mb.size > 0) {
       mb.take()
       const reply = mb.r
+      if (mb.t === ON_STREAM) {
+        // a stream does not move with its agent: its sender learns it ended
+        mb.release()
+        ;(reply as ReplyHandle).fail(new AgentStopped(`agent ${cell.address.type}/${cell.address.id} moved before it took the stream`, { ...cell.address }))
+        continue
+      }
       if (reply instanceof PendingAsk && reply.correlationId === undefined) {
         reply.correlationId = `${this.#correlationPrefix}-${(++this.#correlation).toString(36)}`
         reply.replySchema = cell.defs[mb.t]?.reply
@@ -830,6 +870,7 @@ export class Engine implements Runtime {
     const prior = cell.stopping
     if (prior !== undefined && prior.reason !== 'self-stop') throw new AgentStopped(`agent ${address.type}/${address.id} is stopping`, { ...address })
     cell.stopping = req
+    this.#streams.agentStopped(cell, cell.address)
     if (cell.state !== RUNNING && cell.state !== AWAITING) this.#finishStop(cell)
     await req.done
     return req.handoff!
@@ -853,12 +894,14 @@ export class Engine implements Runtime {
     cells.sort((a, b) => b.seq - a.seq)
     for (const cell of cells) if (cell.state !== STOPPED) await this.stop(cell, 'system-stopped')
     for (const pending of [...this.#pending.values()]) pending.fail(new AgentStopped('the actor system stopped'))
+    this.#streams.closeAll(new AgentStopped('the actor system stopped'))
     this.#deadlines.clear()
   }
 
   // ---- the seam: envelopes from other nodes -----------------------------------------------
 
   deliver(e: Envelope): void {
+    if (e.type === STREAM_TYPE) return this.#streams.receive(e)
     if (e.kind === 'reply' || e.kind === 'fail') return this.#settleRemote(e)
     const cell = this.lookup(e.to)
     if (cell === undefined || cell.state >= STOPPING) {

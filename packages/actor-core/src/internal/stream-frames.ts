@@ -1,0 +1,77 @@
+/**
+ * The stream protocol as it rides on ordinary envelopes, so it crosses nodes through the same
+ * router seam, lanes and `['reliable', 'fifo']` path as any tell:
+ *
+ * - every frame carries the stream id as `correlationId` and the sender's node as `replyTo`;
+ * - sender → receiving agent, envelopes of type {@link STREAM_TYPE} (a `$` name no protocol may
+ *   declare): `open` is an `ask` (so a cluster that finds no such agent answers it with a `fail`
+ *   carrying `AgentNotFound`), then `item`s and a final `end` or `abort` as `tell`s, all numbered
+ *   in one fifo sequence per sender node and agent;
+ * - receiver → sender, `reply` envelopes (routed to the sender's node like the reply of an ask): `grant` (cumulative credit), `done`, `cancel`; and a
+ *   `fail` envelope carrying the error that ended the stream.
+ *
+ * Payloads are short arrays, first element the frame kind. Everything here is pure.
+ */
+import type { Guarantee } from '../guarantee.js'
+
+/** The envelope type of every stream frame. */
+export const STREAM_TYPE = '$stream'
+/** Every stream frame travels reliable and in order. */
+export const STREAM_GUARANTEE: readonly Guarantee[] = Object.freeze(['reliable', 'fifo'] as Guarantee[])
+
+export const OPEN = 0
+export const ITEM = 1
+export const END = 2
+export const ABORT = 3
+export const GRANT = 4
+export const DONE = 5
+export const CANCEL = 6
+
+/** Sender → receiver. */
+export type Forward =
+  | readonly [typeof OPEN, type: string, credit: number]
+  | readonly [typeof ITEM, item: unknown]
+  | readonly [typeof END, count: number]
+  | readonly [typeof ABORT, reason: string]
+
+/** Receiver → sender (`reply` envelopes; a `fail` envelope carries a SerializedError instead). */
+export type Backward =
+  | readonly [typeof GRANT, upTo: number]
+  | readonly [typeof DONE, count: number]
+  | readonly [typeof CANCEL, consumed: number]
+
+const isString = (x: unknown): x is string => typeof x === 'string'
+const isCount = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0
+
+/** A forward frame, or `undefined` when malformed (remote input: never throws). */
+export function readForward(p: unknown): Forward | undefined {
+  if (!Array.isArray(p)) return undefined
+  switch (p[0]) {
+    case OPEN: return isString(p[1]) && isCount(p[2]) ? (p as unknown as Forward) : undefined
+    case ITEM: return p.length === 2 ? (p as unknown as Forward) : undefined
+    case END: return isCount(p[1]) ? (p as unknown as Forward) : undefined
+    case ABORT: return isString(p[1]) ? (p as unknown as Forward) : undefined
+    default: return undefined
+  }
+}
+
+/** A backward frame, or `undefined` when malformed. */
+export function readBackward(p: unknown): Backward | undefined {
+  if (!Array.isArray(p) || !isCount(p[1])) return undefined
+  return p[0] === GRANT || p[0] === DONE || p[0] === CANCEL ? (p as unknown as Backward) : undefined
+}
+
+/** The credit a receiver grants: what the sender asked, within 1 … max. */
+export function clampCredit(asked: number, max: number): number {
+  return Math.max(1, Math.min(max, Math.floor(asked)))
+}
+
+/**
+ * After the receiver consumed item number `consumed`: the new cumulative grant (items with index
+ * below it may be sent), or `undefined` to wait. Grants are batched: one per half window, so a
+ * stream costs one credit message per `credit / 2` items, while the buffer never exceeds `credit`.
+ */
+export function nextGrant(consumed: number, granted: number, credit: number): number | undefined {
+  const upTo = consumed + credit
+  return upTo - granted >= Math.max(1, credit >> 1) ? upTo : undefined
+}
