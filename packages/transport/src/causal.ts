@@ -109,6 +109,11 @@ export class CausalGroup {
     this.recheck()
   }
 
+  /** Whether a message with this stamp, arriving now, would wait for its causes (be held back). */
+  wouldWait(stamp: Stamp): boolean {
+    return !this.#ready(stamp)
+  }
+
   /** Messages waiting for their causes. */
   get heldBack(): number {
     return this.#held.length

@@ -7,6 +7,7 @@ import {
   ConnectionRefused,
   FrameTooLarge,
   HandshakeRequired,
+  HoldBackFull,
   HandshakeTimeout,
   HeartbeatTimeout,
   MalformedFrame,
@@ -15,6 +16,7 @@ import {
   PeerUnknown,
   PeerUnreachable,
   ProtocolMismatch,
+  RateLimited,
   SessionLost,
   TransportError,
   UnknownChannel,
@@ -24,7 +26,19 @@ import { CausalGroup, isStamp, type Stamp } from './causal.js'
 import { Emitter } from './events.js'
 import { acceptNewer, laneFor } from './fifo.js'
 import { defaultFlowLimits, growWindow, shrinkWindow, waterMark, type FlowLimits } from './flow-control.js'
-import { Flag, FrameType, PROTOCOL_VERSION, decodeFrame, encodeFrame, expect, isBytes, isUint } from './frame.js'
+import {
+  Flag,
+  FrameType,
+  PROTOCOL_VERSION,
+  decodeFrame,
+  defaultStructureLimits,
+  encodeFrame,
+  encodedSize,
+  expect,
+  isBytes,
+  isUint,
+  type StructureLimits,
+} from './frame.js'
 import { flagsOf, guaranteeOf } from './guarantee.js'
 import {
   answerHello,
@@ -42,6 +56,7 @@ import {
   type SessionClaim,
 } from './handshake.js'
 import { createCounters } from './metrics.js'
+import { refill, take, tokenBucket, validRateLimit, type RateLimit, type TokenBucket } from './rate-limit.js'
 import { ack, classify, offsetOf, push, rewind, unackedEntries } from './reliable.js'
 import {
   CONTROL,
@@ -99,6 +114,29 @@ export interface TransportInit {
   readonly chunkSize?: number
   /** Largest reassembled (chunked) frame. Default 64 MiB. */
   readonly maxMessageSize?: number
+  /**
+   * Largest frame accepted on a link whose handshake has not completed (bytes). Real handshake
+   * frames are about 100–200 bytes (HELLO with a 16-byte nonce, WELCOME and PROOF with a 32-byte
+   * HMAC); larger ones are `FrameTooLarge` and close the link before anything is decoded. Default 4 KiB.
+   */
+  readonly maxHandshakeFrameSize?: number
+  /** Containers nested deeper than this in a frame: `FrameTooDeep`, refused before decoding. Default 256. */
+  readonly maxNestingDepth?: number
+  /** CBOR data items in one frame (chunked ones included), at most: `FrameTooManyItems`. Default 2^20. */
+  readonly maxFrameItems?: number
+  /**
+   * Messages per second each peer may send (token bucket). Beyond it best-effort messages are
+   * dropped, reliable ones left unacknowledged (the sender resends them and its window halves),
+   * both counted (`rateLimited`) and reported (`RateLimited`). Default: no limit.
+   */
+  readonly rateLimit?: RateLimit
+  /**
+   * Bytes of a peer's messages this node holds back, at most: reliable messages that arrived
+   * ahead of a gap, and causal messages waiting for their causes. One more that would be held is
+   * refused unacknowledged (`HoldBackFull`, counted in `holdBackRefused`) and resent by the peer;
+   * messages that can be delivered at once are always accepted. Default 32 MiB.
+   */
+  readonly maxHeldBytes?: number
   readonly highWaterMark?: number
   readonly lowWaterMark?: number
   readonly hardLimit?: number
@@ -181,6 +219,10 @@ class TransportNode implements Transport {
   readonly #maxFrameSize: number
   readonly #chunkSize: number
   readonly #maxMessageSize: number
+  readonly #maxHandshakeFrameSize: number
+  readonly #structure: StructureLimits
+  readonly #rateLimit: RateLimit | undefined
+  readonly #maxHeldBytes: number
   readonly #heartbeat: number
   readonly #handshakeTimeout: number
   readonly #rto: number
@@ -232,6 +274,16 @@ class TransportNode implements Transport {
     this.#maxFrameSize = init.maxFrameSize ?? 1 << 20
     this.#chunkSize = Math.min(init.chunkSize ?? 256 << 10, this.#maxFrameSize - 64)
     this.#maxMessageSize = init.maxMessageSize ?? 64 << 20
+    this.#maxHandshakeFrameSize = Math.min(init.maxHandshakeFrameSize ?? 4096, this.#maxFrameSize)
+    this.#structure = {
+      maxDepth: init.maxNestingDepth ?? defaultStructureLimits.maxDepth,
+      maxItems: init.maxFrameItems ?? defaultStructureLimits.maxItems,
+    }
+    if (init.rateLimit !== undefined && !validRateLimit(init.rateLimit)) {
+      throw new TypeError('rateLimit: messagesPerSecond must be positive and burst at least 1')
+    }
+    this.#rateLimit = init.rateLimit
+    this.#maxHeldBytes = init.maxHeldBytes ?? 32 << 20
     this.#heartbeat = init.heartbeatInterval ?? 1000
     this.#handshakeTimeout = init.handshakeTimeout ?? 5000
     this.#rto = init.retransmitTimeout ?? 250
@@ -432,12 +484,20 @@ class TransportNode implements Transport {
     let heldBack = 0
     let delayed = 0
     let lanesOpen = 0
-    for (const session of this.#sessions.values()) for (const lane of session.lanes) if (lane.link?.phase === 'open') lanesOpen++
+    let heldBytes = 0
+    let reliableHeld = 0
+    for (const session of this.#sessions.values()) {
+      heldBytes += session.heldBytes
+      for (const lane of session.lanes) {
+        if (lane.link?.phase === 'open') lanesOpen++
+        reliableHeld += lane.in.held.size
+      }
+    }
     for (const g of this.#causal.values()) {
       heldBack += g.heldBack
       delayed += g.delayed
     }
-    return { ...this.#counters, peers: this.#sessions.size, links: this.#conns.size, lanesOpen, causalHeldBack: heldBack, causalDelayed: delayed }
+    return { ...this.#counters, peers: this.#sessions.size, links: this.#conns.size, lanesOpen, causalHeldBack: heldBack, causalDelayed: delayed, heldBytes, reliableHeld }
   }
 
   // ---------------------------------------------------------------- links and handshake
@@ -520,9 +580,9 @@ class TransportNode implements Transport {
     this.#counters.framesReceived++
     this.#counters.bytesReceived += data.byteLength
     try {
-      const frame = decodeFrame(data, this.#maxFrameSize)
-      if (conn.phase === 'open') this.#onOpenFrame(conn, frame)
-      else this.#onHandshakeFrame(conn, frame)
+      // Before authentication only handshake-sized frames are even looked at.
+      if (conn.phase === 'open') this.#onOpenFrame(conn, decodeFrame(data, this.#maxFrameSize, this.#structure))
+      else this.#onHandshakeFrame(conn, decodeFrame(data, this.#maxHandshakeFrameSize, this.#structure))
     } catch (error) {
       if (!(error instanceof TransportError)) throw error
       this.#counters.rejectedFrames++
@@ -1017,6 +1077,8 @@ class TransportNode implements Transport {
     if (!lane || lane.session.ended) return
     expect(isUint(frame[1]), 'ack')
     this.#onAck(lane, frame[1] as number)
+    const session = lane.session
+    const bucket = this.#rateLimit === undefined ? undefined : this.#bucket(session, this.#rateLimit)
     const inb = lane.in
     for (let i = 2; i < frame.length; ) {
       const flags = frame[i]
@@ -1030,27 +1092,29 @@ class TransportNode implements Transport {
         expect(Array.isArray(extra) && extra.length === 2 && typeof extra[0] === 'string' && isStamp(extra[1]), 'causal stamp')
         i += 5
       } else i += 4
+      if (bucket !== undefined && !take(bucket)) {
+        this.#refuseOverRate(conn)
+        continue
+      }
       if (flags & Flag.reliable) {
         lane.ackDue = true
         const arrival = classify(inb, seq)
         if (arrival === 'duplicate') {
           this.#counters.duplicatesDropped++
         } else if (arrival === 'hold') {
-          // Bounded by the sender's window; beyond it the message is dropped unacked and resent.
-          if (inb.held.size < 1 << 18) {
+          // Bounded by the sender's window and by bytes; beyond them the message is dropped unacked and resent.
+          const size = encodedSize([key, payload, extra])
+          if (inb.held.size < 1 << 18 && this.#mayHold(conn, size)) {
             inb.held.set(seq, [flags, key, payload, extra])
+            session.heldBytes += size
             this.#counters.heldBack++
           }
         } else {
+          const held = flags & Flag.causal ? this.#causalHold(conn, key, payload, extra) : 0
+          if (held < 0) continue
           inb.next++
-          this.#deliverUp(lane, flags, key, payload, extra)
-          let next = inb.held.get(inb.next)
-          while (next !== undefined) {
-            inb.held.delete(inb.next)
-            inb.next++
-            this.#deliverUp(lane, next[0], next[1], next[2], next[3])
-            next = inb.held.get(inb.next)
-          }
+          this.#deliverUp(lane, flags, key, payload, extra, held)
+          this.#releaseHeld(conn, lane)
         }
       } else {
         if (flags & Flag.fifo) {
@@ -1064,7 +1128,10 @@ class TransportNode implements Transport {
           this.#counters.staleDropped++
           continue
         }
-        this.#deliverUp(lane, flags, key, payload, extra)
+        // Causal without reliable is no message this transport sends; it is held all the same, within the budget.
+        const held = flags & Flag.causal ? this.#causalHold(conn, key, payload, extra) : 0
+        if (held < 0) continue
+        this.#deliverUp(lane, flags, key, payload, extra, held)
       }
     }
     if (lane.ackDue && !lane.dirty) this.#markDirty(lane)
@@ -1113,18 +1180,90 @@ class TransportNode implements Transport {
     }
     if (r.missing > 0) return
     conn.reassembly = undefined
-    const whole = decodeFrame(concat(r.parts as Uint8Array[], r.bytes), this.#maxMessageSize)
+    const whole = decodeFrame(concat(r.parts as Uint8Array[], r.bytes), this.#maxMessageSize, this.#structure)
     expect(whole[0] === FrameType.data, 'chunked frame type')
     this.#onData(conn, whole)
   }
 
-  #deliverUp(lane: Lane, flags: number, key: string | null, payload: unknown, extra: unknown): void {
+  /**
+   * Delivers a message, or for a causal one hands it to its group, which delivers it when its
+   * causes are; `held` is its size if it will wait (counted in the session's held bytes meanwhile).
+   */
+  #deliverUp(lane: Lane, flags: number, key: string | null, payload: unknown, extra: unknown, held: number): void {
     if (flags & Flag.causal) {
       const [group, stamp] = extra as [string, Stamp]
-      this.#causalGroup(group).receive(lane.session.peer.nodeId, stamp, () => this.#deliver(lane, flags, key, payload))
+      const session = lane.session
+      session.heldBytes += held
+      this.#causalGroup(group).receive(session.peer.nodeId, stamp, () => {
+        session.heldBytes -= held
+        this.#deliver(lane, flags, key, payload)
+      })
       return
     }
     this.#deliver(lane, flags, key, payload)
+  }
+
+  /**
+   * Reliable messages held behind a gap that has just filled are delivered in order, until the
+   * next gap, or until a causal one that would wait no longer fits the budget: that one is
+   * dropped unacked (the peer resends it) and the rest stay held.
+   */
+  #releaseHeld(conn: Conn, lane: Lane): void {
+    const inb = lane.in
+    const session = lane.session
+    let next = inb.held.get(inb.next)
+    while (next !== undefined) {
+      inb.held.delete(inb.next)
+      session.heldBytes -= encodedSize([next[1], next[2], next[3]])
+      const held = next[0] & Flag.causal ? this.#causalHold(conn, next[1], next[2], next[3]) : 0
+      if (held < 0) return
+      inb.next++
+      this.#deliverUp(lane, next[0], next[1], next[2], next[3], held)
+      next = inb.held.get(inb.next)
+    }
+  }
+
+  /**
+   * For a causal message about to be accepted: 0 if it can be delivered at once, its size if it
+   * will wait for its causes and fits the session's budget of held bytes, -1 if it does not fit
+   * (refused: counted, reported, not acknowledged). A message that can be delivered is never
+   * refused, so the budget cannot stop the causal order from making progress.
+   */
+  #causalHold(conn: Conn, key: string | null, payload: unknown, extra: unknown): number {
+    const [group, stamp] = extra as [string, Stamp]
+    if (!this.#causalGroup(group).wouldWait(stamp)) return 0
+    const size = encodedSize([key, payload, extra])
+    return this.#mayHold(conn, size) ? size : -1
+  }
+
+  /** Whether the peer's held messages may grow by `size` bytes; refusals are counted and reported. */
+  #mayHold(conn: Conn, size: number): boolean {
+    const session = (conn.lane as Lane).session
+    // One message always fits into an empty budget: a message larger than it must not wait for ever.
+    if (session.heldBytes === 0 || session.heldBytes + size <= this.#maxHeldBytes) return true
+    this.#counters.holdBackRefused++
+    if (session.holdReportedAt !== this.#now) {
+      session.holdReportedAt = this.#now
+      this.#report(new HoldBackFull(`${session.heldBytes} bytes of ${session.peer.nodeId}'s messages held here: over ${this.#maxHeldBytes}`, { heldBytes: session.heldBytes, max: this.#maxHeldBytes }), conn)
+    }
+    return false
+  }
+
+  /** The peer's token bucket, refilled for this frame. */
+  #bucket(session: Session, limit: RateLimit): TokenBucket {
+    if (session.bucket === undefined) session.bucket = tokenBucket(limit, this.#now)
+    else refill(session.bucket, limit, this.#now)
+    return session.bucket
+  }
+
+  #refuseOverRate(conn: Conn): void {
+    const session = (conn.lane as Lane).session
+    this.#counters.rateLimited++
+    if (session.rateReportedAt !== this.#now) {
+      session.rateReportedAt = this.#now
+      const limit = this.#rateLimit as RateLimit
+      this.#report(new RateLimited(`${session.peer.nodeId} sends over ${limit.messagesPerSecond} messages per second`, { nodeId: session.peer.nodeId, limit: limit.messagesPerSecond }), conn)
+    }
   }
 
   #deliver(lane: Lane, flags: number, key: string | null, payload: unknown): void {

@@ -36,6 +36,25 @@ function transportErrorClass(code: string) {
 
 /** A frame (or a reassembled chunked frame) is larger than the configured maximum. */
 export class FrameTooLarge extends transportErrorClass('FRAME_TOO_LARGE') {}
+/**
+ * A frame nests arrays, maps or tags deeper than the limit (`maxNestingDepth`): refused before it
+ * is decoded (cbor-x decodes recursively, and so may whatever handles the payload).
+ */
+export class FrameTooDeep extends transportErrorClass('FRAME_TOO_DEEP') {}
+/** A frame holds more CBOR data items than the limit (`maxFrameItems`): refused before it is decoded. */
+export class FrameTooManyItems extends transportErrorClass('FRAME_TOO_MANY_ITEMS') {}
+/**
+ * A peer sent more messages than its rate limit (`rateLimit`) lets through; counted
+ * (`rateLimited`), reported once per limited burst. Best-effort excess is dropped, reliable
+ * excess is not acknowledged (the sender resends it, and its window shrinks).
+ */
+export class RateLimited extends transportErrorClass('RATE_LIMITED') {}
+/**
+ * A peer's causal messages held back here (waiting for their causes) exceed the byte budget
+ * (`maxCausalHeldBytes`): one more that would wait is not accepted (not acknowledged; the sender
+ * resends it later). Nothing already accepted is dropped.
+ */
+export class HoldBackFull extends transportErrorClass('HOLD_BACK_FULL') {}
 /** A frame is not valid CBOR or does not have the shape of any frame type. */
 export class MalformedFrame extends transportErrorClass('MALFORMED_FRAME') {}
 /** A data frame arrived on a link whose handshake had not completed. */

@@ -1,5 +1,6 @@
 import { Encoder } from 'cbor-x'
-import { FrameTooLarge, MalformedFrame } from './errors.js'
+import { FrameTooDeep, FrameTooLarge, FrameTooManyItems, MalformedFrame } from './errors.js'
+import { ScanResult, scanCbor } from './internal/cbor-scan.js'
 
 /**
  * The wire format. Every frame is one CBOR array whose first element is its type. A data frame
@@ -23,8 +24,11 @@ export const FrameType = {
   ack: 7,
 } as const
 
-/** Protocol version announced in the handshake; a peer with another one is refused. */
-export const PROTOCOL_VERSION = 1
+/**
+ * Protocol version announced in the handshake; a peer with another one is refused. 2: the
+ * handshake carries session claims (epoch, claim) in WELCOME and PROOF.
+ */
+export const PROTOCOL_VERSION = 2
 
 /** Guarantee bits of a message's `flags`. */
 export const Flag = {
@@ -44,14 +48,38 @@ export function encodeFrame(frame: readonly unknown[]): Uint8Array {
   return encoder.encode(frame)
 }
 
+/** How deep and how big a decoded frame may be (see {@link decodeFrame}). */
+export interface StructureLimits {
+  /** Containers (arrays, maps, tags) nested deeper than this: `FrameTooDeep`. */
+  readonly maxDepth: number
+  /** More CBOR data items than this in one frame: `FrameTooManyItems`. */
+  readonly maxItems: number
+}
+
 /**
- * Size check first, then a guarded decode, then a shape check: what comes back is an array whose
- * first element is a known frame type. Anything else is a typed error, never an exception from
- * deep inside the decoder.
+ * 256 levels leave room for about a hundred levels of nested objects in a payload (cbor-x records
+ * take two: a tag and an array), far below the ~4,000 at which cbor-x's recursion overflows the
+ * stack. 2^20 items is what a 1 MiB frame can hold at most anyway: the bound matters for chunked
+ * frames (up to `maxMessageSize`), where each one-byte item would become a value of tens of bytes.
  */
-export function decodeFrame(data: Uint8Array, maxFrameSize: number): unknown[] {
+export const defaultStructureLimits: StructureLimits = { maxDepth: 256, maxItems: 1 << 20 }
+
+/**
+ * Size check first, then a walk over the CBOR heads (depth and item count, before any value is
+ * built), then a guarded decode, then a shape check: what comes back is an array whose first
+ * element is a known frame type. Anything else is a typed error, never an exception from deep
+ * inside the decoder.
+ */
+export function decodeFrame(data: Uint8Array, maxFrameSize: number, limits: StructureLimits = defaultStructureLimits): unknown[] {
   if (data.byteLength > maxFrameSize) {
     throw new FrameTooLarge(`frame of ${data.byteLength} bytes exceeds ${maxFrameSize}`, { size: data.byteLength, max: maxFrameSize })
+  }
+  const scan = scanCbor(data, limits.maxDepth, limits.maxItems)
+  if (scan === ScanResult.tooDeep) {
+    throw new FrameTooDeep(`frame nests containers deeper than ${limits.maxDepth}`, { size: data.byteLength, max: limits.maxDepth })
+  }
+  if (scan === ScanResult.tooManyItems) {
+    throw new FrameTooManyItems(`frame holds more than ${limits.maxItems} items`, { size: data.byteLength, max: limits.maxItems })
   }
   let value: unknown
   try {
@@ -63,6 +91,18 @@ export function decodeFrame(data: Uint8Array, maxFrameSize: number): unknown[] {
     throw new MalformedFrame('frame is not a known frame type')
   }
   return value
+}
+
+/**
+ * The encoded size of a decoded value: what holding it back costs, for the byte budget of held
+ * messages. Only messages that are held pay for it. A value that will not encode counts as big.
+ */
+export function encodedSize(value: unknown): number {
+  try {
+    return encoder.encode(value).byteLength
+  } catch {
+    return 1 << 20
+  }
 }
 
 export function isBytes(v: unknown): v is Uint8Array {

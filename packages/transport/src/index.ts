@@ -31,6 +31,10 @@ export {
   TransportError,
   MURMUR_ERROR,
   FrameTooLarge,
+  FrameTooDeep,
+  FrameTooManyItems,
+  RateLimited,
+  HoldBackFull,
   MalformedFrame,
   HandshakeRequired,
   AuthenticationFailed,
@@ -49,6 +53,7 @@ export {
 } from './errors.js'
 export { createTransport } from './create-transport.js'
 export type { TransportInit, Logger } from './create-transport.js'
+export type { RateLimit } from './rate-limit.js'
 export type { ReconnectOptions } from './backoff.js'
 export { createMemoryTransport } from './memory-transport.js'
 export type { MemoryTransportInit } from './memory-transport.js'

@@ -29,6 +29,10 @@ export function createCounters() {
     /** Sessions ended because the peer had lost (forgotten) its side. */
     sessionResets: 0,
     overloaded: 0,
+    /** Messages refused by a peer's rate limit (best-effort dropped, reliable left unacked). */
+    rateLimited: 0,
+    /** Messages refused because the peer's held messages were over `maxHeldBytes` (left unacked, resent). */
+    holdBackRefused: 0,
   }
 }
 

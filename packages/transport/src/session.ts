@@ -5,6 +5,7 @@ import { LatestWins } from './monotonic.js'
 import { reliableIn, reliableOut, unackedCount, type ReliableIn, type ReliableOut } from './reliable.js'
 import type { PeerInfo } from './transport.js'
 import { INITIAL_WINDOW } from './flow-control.js'
+import type { TokenBucket } from './rate-limit.js'
 
 /** The channel every node has: membership, acks of the cluster, never behind bulk data. */
 export const CONTROL = 'control'
@@ -121,6 +122,16 @@ export interface Session {
   readyWaiters: Set<() => void>
   /** Acks owed on data lanes with nothing to ride on: `channel, lane, ack` triples for the control lane. */
   readonly controlAcks: Array<string | number>
+  /** The peer's message rate limit (when one is configured): created on its first frame. */
+  bucket: TokenBucket | undefined
+  /**
+   * Bytes (encoded size) of the peer's messages held here: out of order on a reliable lane, or
+   * waiting for their causes. Bounded by `maxHeldBytes`.
+   */
+  heldBytes: number
+  /** When a rate-limit or hold-back refusal was last reported (reported once per tick, counted always). */
+  rateReportedAt: number
+  holdReportedAt: number
 }
 
 export function newSession(peer: PeerInfo, channels: readonly Channel[], now: number, epoch: number, peerEpoch: number): Session {
@@ -140,6 +151,10 @@ export function newSession(peer: PeerInfo, channels: readonly Channel[], now: nu
     giveUpTimer: undefined,
     readyWaiters: new Set(),
     controlAcks: [],
+    bucket: undefined,
+    heldBytes: 0,
+    rateReportedAt: -1,
+    holdReportedAt: -1,
   }
   for (const channel of channels) {
     for (let lane = 0; lane < channel.parallelism; lane++) {
