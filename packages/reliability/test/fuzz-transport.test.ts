@@ -23,9 +23,12 @@ t.test('fuzz through injected links: 100,000 frames at a live node', async (t) =
   const r = await fuzzDirect({ seed: 1, frames: 100_000 })
   check(t, r)
   t.ok((r.errorsByCode.MALFORMED_FRAME ?? 0) > 0 && (r.errorsByCode.FRAME_TOO_LARGE ?? 0) > 0 && (r.errorsByCode.HANDSHAKE_REQUIRED ?? 0) > 0, 'the typed errors include malformed, too large and handshake-required')
+  t.ok((r.errorsByCode.FRAME_TOO_DEEP ?? 0) > 0, `deeply nested CBOR refused as FRAME_TOO_DEEP (${r.errorsByCode.FRAME_TOO_DEEP})`)
+  t.ok((r.errorsByCode.FRAME_TOO_MANY_ITEMS ?? 0) > 0, `frames of too many items refused as FRAME_TOO_MANY_ITEMS (${r.errorsByCode.FRAME_TOO_MANY_ITEMS})`)
 })
 
 t.test('fuzz over real sockets: 30,000 frames from ws clients at a uWebSockets.js node', async (t) => {
   const r = await fuzzUws({ seed: 2, frames: 30_000, preAuthShare: 0.01 })
   check(t, r)
+  t.ok((r.errorsByCode.FRAME_TOO_DEEP ?? 0) > 0, `deeply nested CBOR refused as FRAME_TOO_DEEP (${r.errorsByCode.FRAME_TOO_DEEP})`)
 })

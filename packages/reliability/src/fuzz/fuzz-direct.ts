@@ -3,7 +3,7 @@ import type { DirectLink } from './direct-link.js'
 import { authenticateDirect, injectingConnector } from './direct-link.js'
 import { LegitStream, until } from './legit-stream.js'
 import type { FuzzReport } from './report.js'
-import { beginRun, draw, endRun, finishRun, FUZZ_CLUSTER, FUZZ_SECRET, MALLORY, markHeap, samplePeak, type FuzzOptions } from './run-setup.js'
+import { beginRun, draw, endRun, finishRun, FUZZ_CLUSTER, FUZZ_MAX_FRAME_ITEMS, FUZZ_SECRET, MALLORY, markHeap, samplePeak, type FuzzOptions } from './run-setup.js'
 import { hello, isKnownFrame, tryDecode, type PeerIdentity } from './wire.js'
 
 export type { FuzzOptions } from './run-setup.js'
@@ -26,7 +26,7 @@ export async function fuzzDirect(options: FuzzOptions): Promise<FuzzReport> {
   const preAuthShare = options.preAuthShare ?? 0.2
   const net = createMemoryNetwork({ seed: options.seed, traceLimit: 0 })
   const injector = injectingConnector(net.connector('target'))
-  const target = createTransport({ nodeId: 'target', cluster: FUZZ_CLUSTER, secret: FUZZ_SECRET, connector: injector.factory, clock: net.clockFor('target'), maxFrameSize })
+  const target = createTransport({ nodeId: 'target', cluster: FUZZ_CLUSTER, secret: FUZZ_SECRET, connector: injector.factory, clock: net.clockFor('target'), maxFrameSize, maxFrameItems: FUZZ_MAX_FRAME_ITEMS })
   const peer = createMemoryTransport(net, { nodeId: 'legit', cluster: FUZZ_CLUSTER, secret: FUZZ_SECRET })
   const legit = new LegitStream(peer, 'target')
   let errors = 0

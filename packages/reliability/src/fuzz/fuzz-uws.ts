@@ -2,7 +2,7 @@ import WebSocket from 'ws'
 import { createUwsTransport } from '@murmur/transport'
 import { LegitStream, until } from './legit-stream.js'
 import type { FuzzReport } from './report.js'
-import { beginRun, draw, endRun, finishRun, FUZZ_CLUSTER, FUZZ_SECRET, MALLORY, markHeap, samplePeak, type FuzzOptions } from './run-setup.js'
+import { beginRun, draw, endRun, finishRun, FUZZ_CLUSTER, FUZZ_MAX_FRAME_ITEMS, FUZZ_SECRET, MALLORY, markHeap, samplePeak, type FuzzOptions } from './run-setup.js'
 import { hello, isKnownFrame, proofFor, tryDecode, type PeerIdentity } from './wire.js'
 
 interface Client {
@@ -65,7 +65,7 @@ export async function fuzzUws(options: FuzzOptions): Promise<FuzzReport> {
   const { report, rng, maxFrameSize, batch } = run
   const preAuthShare = options.preAuthShare ?? 0.01
   const common = { cluster: FUZZ_CLUSTER, secret: FUZZ_SECRET, host: '127.0.0.1', port: 0, maxFrameSize }
-  const target = createUwsTransport({ ...common, nodeId: 'target' })
+  const target = createUwsTransport({ ...common, nodeId: 'target', maxFrameItems: FUZZ_MAX_FRAME_ITEMS })
   const peer = createUwsTransport({ ...common, nodeId: 'legit' })
   const legit = new LegitStream(peer, 'target')
   let fuzzErrors = 0

@@ -1,8 +1,21 @@
 import type { Prng } from '@murmur/swarm'
-import { encode, Flag, FrameType } from './wire.js'
+import { encode, Flag, FrameType, PROTOCOL_VERSION } from './wire.js'
 
 /** The kinds of bad (or odd) frames the fuzzer makes; the counts per kind go in the report. */
-export const FRAME_KINDS = ['mutated', 'random-bytes', 'truncated', 'spliced', 'oversized', 'deep-nesting', 'huge-length', 'random-cbor', 'bad-shape'] as const
+export const FRAME_KINDS = [
+  'mutated',
+  'random-bytes',
+  'truncated',
+  'spliced',
+  'oversized',
+  'oversized-handshake',
+  'deep-nesting',
+  'deep-payload',
+  'many-items',
+  'huge-length',
+  'random-cbor',
+  'bad-shape',
+] as const
 export type FrameKind = (typeof FRAME_KINDS)[number]
 
 export interface GeneratedFrame {
@@ -15,6 +28,10 @@ export interface GeneratorInit {
   readonly corpus: readonly Uint8Array[]
   /** The target's maximum frame size: `oversized` frames are just over it. */
   readonly maxFrameSize: number
+  /** The target's limit before the handshake (default 4 KiB): `oversized-handshake` frames are HELLOs between the two. */
+  readonly maxHandshakeFrameSize?: number
+  /** The target's item limit: `many-items` frames hold up to twice as many (within `maxFrameSize`). */
+  readonly maxFrameItems: number
 }
 
 function randomBytes(rng: Prng, n: number): Uint8Array {
@@ -79,6 +96,24 @@ function deepNesting(rng: Prng, depth: number): Uint8Array {
   }
   out[at] = 0x01
   return out
+}
+
+/** A well-formed HELLO, padded (a long address) to `size` bytes: only its size is wrong. */
+function bigHello(rng: Prng, size: number): Uint8Array {
+  const frame = (address: string) => encode([FrameType.hello, PROTOCOL_VERSION, 'fuzz', `anon-big-${rng.int(1e9)}`, 1, address, 'control', 0, randomBytes(rng, 16)])
+  return frame('a'.repeat(Math.max(0, size - frame('').byteLength)))
+}
+
+/** A reliable data message whose payload is `depth` nested arrays (or maps, or tags). */
+function deepPayload(rng: Prng, depth: number): Uint8Array {
+  const inner = deepNesting(rng, depth)
+  return concat(new Uint8Array([0x86, FrameType.data, 0x00, Flag.reliable, 0x19, rng.int(256), rng.int(256), 0xf6]), inner)
+}
+
+/** A data message whose payload is an array of `n` one-byte integers: many items, few bytes. */
+function manyItems(rng: Prng, n: number): Uint8Array {
+  const head = concat(new Uint8Array([0x86, FrameType.data, 0x00, Flag.bestEffort, 0x01, 0xf6, 0x9a]), new Uint8Array([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]))
+  return concat(head, new Uint8Array(n).fill(rng.int(24)))
 }
 
 /** A container or string head announcing far more items or bytes than follow. */
@@ -146,11 +181,13 @@ function badShape(rng: Prng): Uint8Array {
 
 /**
  * A seeded source of bad frames: mostly mutations of real frames (where parsers are most likely to
- * slip), plus random bytes, truncations, splices, oversized frames, deeply nested and huge CBOR,
- * random CBOR values and frames of the right type with the wrong fields.
+ * slip), plus random bytes, truncations, splices, oversized frames (over the frame limit, and
+ * HELLOs over the pre-handshake limit), deeply nested CBOR (bare, and as a message's payload),
+ * frames of many items, huge length heads, random CBOR values and frames of the right type with
+ * the wrong fields.
  *
  * @example
- * const next = frameGenerator(prng(1), { corpus: await captureSession(), maxFrameSize: 65536 })
+ * const next = frameGenerator(prng(1), { corpus: await captureSession(), maxFrameSize: 65536, maxFrameItems: 16384 })
  * const { kind, bytes } = next()
  */
 export function frameGenerator(rng: Prng, init: GeneratorInit): () => GeneratedFrame {
@@ -171,6 +208,15 @@ export function frameGenerator(rng: Prng, init: GeneratorInit): () => GeneratedF
     }
     if (r < 702) return { kind: 'oversized', bytes: new Uint8Array(init.maxFrameSize + 1 + rng.int(1024)).fill(0x81) }
     if (r < 706) return { kind: 'deep-nesting', bytes: deepNesting(rng, rng.next() < 0.1 ? 50_000 : (rng.pick([64, 500, 5000]) as number)) }
+    if (r < 712) {
+      const low = (init.maxHandshakeFrameSize ?? 4096) + 1
+      return { kind: 'oversized-handshake', bytes: bigHello(rng, low + rng.int(Math.max(1, Math.min(init.maxFrameSize, 4 * low) - low))) }
+    }
+    if (r < 718) return { kind: 'deep-payload', bytes: deepPayload(rng, rng.pick([100, 300, 5000, 20_000]) as number) }
+    if (r < 722) {
+      const n = Math.min(init.maxFrameSize - 32, init.maxFrameItems * (1 + rng.next()))
+      return { kind: 'many-items', bytes: manyItems(rng, Math.floor(n)) }
+    }
     if (r < 750) return { kind: 'huge-length', bytes: hugeLength(rng) }
     if (r < 850) return { kind: 'random-cbor', bytes: encode(randomValue(rng, 0)) }
     return { kind: 'bad-shape', bytes: badShape(rng) }

@@ -19,6 +19,11 @@ export interface FuzzOptions {
 }
 
 export const FUZZ_CLUSTER = 'fuzz'
+/**
+ * The target's item limit: lower than the transport's default (2^20, which a 64 KiB frame cannot
+ * reach), so the `many-items` frames cross it.
+ */
+export const FUZZ_MAX_FRAME_ITEMS = 1 << 14
 export const FUZZ_SECRET = 'fuzz-secret'
 
 /** Four compromised peers: they know the secret, and send garbage once in. */
@@ -42,7 +47,7 @@ export async function beginRun(target: FuzzReport['target'], options: FuzzOption
   const report = emptyReport(target, options.seed)
   const maxFrameSize = options.maxFrameSize ?? 64 << 10
   const rng = prng(options.seed)
-  const next = frameGenerator(rng, { corpus: await captureSession(), maxFrameSize })
+  const next = frameGenerator(rng, { corpus: await captureSession(), maxFrameSize, maxFrameItems: FUZZ_MAX_FRAME_ITEMS })
   return { started: Date.now(), report, unwatch: watchProcess(report), maxFrameSize, batch: options.batch ?? 500, rng, next, before: 0, peak: 0 }
 }
 

@@ -8,7 +8,7 @@ import { Encoder } from 'cbor-x'
  * shows up here as failing handshakes, which the fuzz tests check for.
  */
 export const FrameType = { hello: 0, welcome: 1, proof: 2, reject: 3, data: 4, ping: 5, chunk: 6, ack: 7 } as const
-export const PROTOCOL_VERSION = 1
+export const PROTOCOL_VERSION = 2
 export const Flag = { bestEffort: 1, reliable: 2, fifo: 4, causal: 8, monotonic: 16 } as const
 
 const encoder = new Encoder({})
