@@ -39,6 +39,88 @@ t.test('the CBOR scan measures depth and items without decoding', async (t) => {
   t.same(decodeFrame(frame, 1 << 20), [FrameType.data, 0, 2, 1, null, payload, 2, 2, 'k', [payload, payload]])
 })
 
+/** Reference: depth and item count of the first CBOR item, by plain recursion (valid CBOR only). */
+function reference(b: Uint8Array): { depth: number; items: number } {
+  let pos = 0
+  let items = 0
+  const arg = (info: number): number => {
+    if (info < 24) return info
+    const size = 1 << (info - 24)
+    let v = 0
+    for (let i = 0; i < size; i++) v = v * 256 + (b[pos++] as number)
+    return v
+  }
+  const item = (): number => {
+    const head = b[pos++] as number
+    items++
+    const major = head >> 5
+    const info = head & 31
+    if (info === 31) {
+      let depth = 0
+      while (b[pos] !== 0xff) depth = Math.max(depth, item())
+      pos++
+      return depth + 1
+    }
+    const n = arg(info)
+    if (major === 2 || major === 3) pos += n
+    if (major === 4 || major === 5 || major === 6) {
+      let depth = 0
+      const count = major === 6 ? 1 : major === 5 ? 2 * n : n
+      for (let i = 0; i < count; i++) depth = Math.max(depth, item())
+      return count === 0 ? 0 : depth + 1
+    }
+    return 0
+  }
+  const depth = item()
+  return { depth, items }
+}
+
+t.test('the CBOR scan agrees with a plain recursive walk on what cbor-x writes', async (t) => {
+  let seed = 7
+  const rand = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff
+    return seed % n
+  }
+  const value = (depth: number): unknown => {
+    switch (depth > 6 ? rand(5) : rand(9)) {
+      case 0:
+        return rand(1e6) - 5e5
+      case 1:
+        return rand(1000) / 7
+      case 2:
+        return 'x'.repeat(rand(300))
+      case 3:
+        return new Uint8Array(rand(300)).fill(0x81)
+      case 4:
+        return [null, true, undefined, 2 ** 40, -(2 ** 40), new Date(0)][rand(6)]
+      case 5:
+        return range(rand(30)).map(() => value(depth + 1))
+      case 6:
+        return Object.fromEntries(range(rand(6)).map((i) => [`k${rand(4)}${i}`, value(depth + 1)]))
+      case 7:
+        return new Map(range(rand(4)).map(() => [value(depth + 1), value(depth + 1)]))
+      default:
+        return range(rand(4)).map(() => ({ a: value(depth + 1), b: rand(9) }))
+    }
+  }
+  let checked = 0
+  for (let i = 0; i < 2000; i++) {
+    const bytes = encodeFrame([FrameType.data, 0, value(0)])
+    const { depth, items } = reference(bytes)
+    if (scanCbor(bytes, depth, items) !== ScanResult.ok) t.fail(`value ${i}: depth ${depth}, ${items} items refused`)
+    else if (scanCbor(bytes, depth - 1, items) !== ScanResult.tooDeep) t.fail(`value ${i}: depth ${depth} passed a limit of ${depth - 1}`)
+    else if (scanCbor(bytes, depth, items - 1) !== ScanResult.tooManyItems) t.fail(`value ${i}: ${items} items passed a limit of ${items - 1}`)
+    else checked++
+  }
+  t.equal(checked, 2000, 'exact depth and item count on 2,000 random frames (records, maps, tags, indefinite-free)')
+  // Indefinite-length containers, which cbor-x does not write but a peer may.
+  const indefinite = new Uint8Array([0x82, 0x04, 0x9f, 0x01, 0xbf, 0x61, 0x61, 0x9f, 0x9f, 0xff, 0xff, 0xff, 0x02, 0xff])
+  t.same(reference(indefinite), { depth: 5, items: 9 }, 'breaks are no items')
+  t.equal(scanCbor(indefinite, 5, 9), ScanResult.ok)
+  t.equal(scanCbor(indefinite, 4, 9), ScanResult.tooDeep)
+  t.equal(scanCbor(indefinite, 5, 8), ScanResult.tooManyItems)
+})
+
 t.test('decodeFrame refuses deep and huge frames with their own typed errors', async (t) => {
   const data = (inner: Uint8Array) => new Uint8Array([0x86, FrameType.data, 0x00, 0x02, 0x01, 0xf6, ...inner])
   for (const depth of [300, 10_000, 1_000_000]) {

@@ -21,10 +21,25 @@ let stack = new Int32Array(64)
 const INDEFINITE = 0x7fffffff
 const MAX_DEFINITE = 0x3fffffff
 
-/** Reads the head's argument at `pos` (after the initial byte) of `size` bytes; NaN past the end. */
+/** What an initial byte starts, for the walk. */
+const Kind = { leaf: 0, string: 1, array: 2, map: 3, tag: 4, brk: 5, other: 6 } as const
+const KIND = new Uint8Array(256)
+/** Bytes of the head an initial byte starts (the byte and its argument). */
+const HEAD = new Uint8Array(256)
+for (let h = 0; h < 256; h++) {
+  const major = h >> 5
+  const info = h & 31
+  HEAD[h] = info < 24 ? 1 : info < 28 ? 1 + (1 << (info - 24)) : 1
+  if (h === 0xff) KIND[h] = Kind.brk
+  else if (info >= 28 && (info < 31 || major < 2 || major === 6)) KIND[h] = Kind.other
+  else if (major === 2 || major === 3) KIND[h] = info === 31 ? Kind.other : Kind.string
+  else KIND[h] = major === 4 ? Kind.array : major === 5 ? Kind.map : major === 6 ? Kind.tag : Kind.leaf
+}
+
+/** The head's argument: `size - 1` bytes after `pos`, big-endian (NaN past the end). */
 function argument(b: Uint8Array, pos: number, size: number): number {
   let v = 0
-  for (let i = 1; i <= size; i++) v = v * 256 + (b[pos + i] as number)
+  for (let i = 1; i < size; i++) v = v * 256 + (b[pos + i] as number)
   return v
 }
 
@@ -40,44 +55,39 @@ export function scanCbor(b: Uint8Array, maxDepth: number, maxItems: number): Sca
   s[0] = 1
   while (pos < end) {
     const head = b[pos] as number
-    if (--budget < 0) return ScanResult.tooManyItems
-    const major = head >> 5
-    const info = head & 31
-    if (major === 0 || (major === 1 && info < 24)) {
-      // Integers: the bulk of a data frame (flags, sequence numbers).
-      pos += info < 24 ? 1 : info === 24 ? 2 : info === 25 ? 3 : info === 26 ? 5 : 9
+    const kind = KIND[head] as number
+    // A break is no data item.
+    if (--budget < 0 && kind !== Kind.brk) return ScanResult.tooManyItems
+    if (kind === Kind.leaf) {
+      // Integers, floats, simple values: the bulk of a data frame (flags, sequence numbers).
+      pos += HEAD[head] as number
       ;(s[depth] as number)--
-    } else if (head === 0xff) {
+    } else if (kind === Kind.string) {
+      const size = HEAD[head] as number
+      // Past the end (or NaN) ends the walk.
+      pos += size + (size === 1 ? head & 31 : size === 2 ? (b[pos + 1] as number) : argument(b, pos, size))
+      ;(s[depth] as number)--
+    } else if (kind === Kind.brk) {
       // A break closes the innermost indefinite container (anything else: the decoder's to reject).
       if (depth === 0 || (s[depth] as number) <= MAX_DEFINITE) return ScanResult.ok
+      budget++
       pos++
       depth--
+    } else if (kind === Kind.other) {
+      return ScanResult.ok
     } else {
-      let arg: number
-      if (info < 24) {
-        arg = info
-        pos += 1
-      } else if (info < 28) {
-        const size = 1 << (info - 24)
-        arg = argument(b, pos, size)
-        pos += 1 + size
-      } else if (info === 31) {
-        arg = -1
-        pos += 1
-      } else return ScanResult.ok
+      // Arrays and maps (two items per entry); a tag wraps one item, and nests like a container
+      // (cbor-x recurses into it).
+      const size = HEAD[head] as number
+      const info = head & 31
+      const arg = kind === Kind.tag ? 1 : info === 31 ? INDEFINITE : size === 1 ? info : argument(b, pos, size)
+      pos += size
       ;(s[depth] as number)--
-      if (major === 2 || major === 3) {
-        // Past the end (or NaN) ends the walk; an indefinite string is the decoder's to reject.
-        if (arg === -1) return ScanResult.ok
-        pos += arg
-      } else if (major >= 4 && major <= 6) {
-        // Maps hold two items per entry; a tag wraps one (and nests like a container: cbor-x recurses).
-        const count = major === 6 ? 1 : arg === -1 ? INDEFINITE : major === 5 ? arg * 2 : arg
-        if (count !== 0) {
-          if (++depth > maxDepth) return ScanResult.tooDeep
-          // Counts beyond any frame (or NaN, past the end) are clamped: the decoder rejects them for want of bytes.
-          s[depth] = count === INDEFINITE ? INDEFINITE : count > MAX_DEFINITE || count !== count ? MAX_DEFINITE : count
-        }
+      const count = arg === INDEFINITE || kind !== Kind.map ? arg : arg * 2
+      if (count !== 0) {
+        if (++depth > maxDepth) return ScanResult.tooDeep
+        // Counts beyond any frame (or NaN, past the end) are clamped: the decoder rejects them for want of bytes.
+        s[depth] = count === INDEFINITE ? INDEFINITE : count > MAX_DEFINITE || count !== count ? MAX_DEFINITE : count
       }
     }
     // Close every definite container that is now full.
