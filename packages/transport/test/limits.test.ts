@@ -119,6 +119,16 @@ t.test('the CBOR scan agrees with a plain recursive walk on what cbor-x writes',
   t.equal(scanCbor(indefinite, 5, 9), ScanResult.ok)
   t.equal(scanCbor(indefinite, 4, 9), ScanResult.tooDeep)
   t.equal(scanCbor(indefinite, 5, 8), ScanResult.tooManyItems)
+  // Odd input is the decoder's to reject, but it would build an open indefinite container's items first.
+  const unclosed = new Uint8Array(1001)
+  unclosed[0] = 0x9f
+  t.equal(scanCbor(unclosed, 5, 1000), ScanResult.tooManyItems, 'an indefinite array of 1,000 items that never closes')
+  unclosed[1000] = 0x1c
+  t.equal(scanCbor(unclosed, 5, 999), ScanResult.tooManyItems, 'one that ends in a reserved head')
+  t.equal(scanCbor(unclosed, 5, 1001), ScanResult.ok, 'within the limit: left to the decoder')
+  t.throws(() => decodeFrame(unclosed, 1 << 20), { code: 'MALFORMED_FRAME' }, 'which rejects it')
+  t.equal(scanCbor(new Uint8Array([0x9b, 0, 0, 0, 1, 0, 0, 0, 0]), 5, 1e6), ScanResult.tooManyItems, 'an array announcing 2^32 items')
+  t.equal(scanCbor(new Uint8Array([0x9a, 0, 1]), 5, 1e6), ScanResult.tooManyItems, 'a count cut off by the end of the frame')
 })
 
 t.test('decodeFrame refuses deep and huge frames with their own typed errors', async (t) => {

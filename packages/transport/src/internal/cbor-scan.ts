@@ -13,9 +13,10 @@ export const ScanResult = { ok: 0, tooDeep: 1, tooManyItems: 2 } as const
 export type ScanResult = (typeof ScanResult)[keyof typeof ScanResult]
 
 /**
- * Items still expected per open container. Definite counts are clamped under `2^30`; an indefinite
- * container (ended by a break) starts at {@link INDEFINITE}, which no item budget can count down
- * to zero, so the hot path decrements without asking which kind it is.
+ * Items still expected per open container (the innermost in a local). Definite counts are at most
+ * the item budget (under `2^30`); an indefinite container (ended by a break) starts at
+ * {@link INDEFINITE}, which no frame can count down to the definite range, so the hot path
+ * decrements without asking which kind it is.
  */
 let stack = new Int32Array(64)
 const INDEFINITE = 0x7fffffff
@@ -45,36 +46,36 @@ function argument(b: Uint8Array, pos: number, size: number): number {
 
 export function scanCbor(b: Uint8Array, maxDepth: number, maxItems: number): ScanResult {
   if (stack.length < maxDepth + 2) stack = new Int32Array(maxDepth + 2)
-  if (maxItems > MAX_DEFINITE) maxItems = MAX_DEFINITE
   const s = stack
   const end = b.length
   let pos = 0
   let depth = 0
-  let budget = maxItems
-  // The top level is a container of one item.
-  s[0] = 1
-  while (pos < end) {
+  // Items are counted where containers open (their announced count), so that the items themselves
+  // cost one decrement of `left` each; an indefinite container's are counted where it closes.
+  let budget = Math.min(maxItems, MAX_DEFINITE) - 1
+  // Items still expected in the innermost open container (the outer ones' wait in `s`). The top
+  // level is a container of one item.
+  let left = 1
+  walk: while (pos < end) {
     const head = b[pos] as number
     const kind = KIND[head] as number
-    // A break is no data item.
-    if (--budget < 0 && kind !== Kind.brk) return ScanResult.tooManyItems
     if (kind === Kind.leaf) {
       // Integers, floats, simple values: the bulk of a data frame (flags, sequence numbers).
       pos += HEAD[head] as number
-      ;(s[depth] as number)--
+      left--
     } else if (kind === Kind.string) {
       const size = HEAD[head] as number
       // Past the end (or NaN) ends the walk.
       pos += size + (size === 1 ? head & 31 : size === 2 ? (b[pos + 1] as number) : argument(b, pos, size))
-      ;(s[depth] as number)--
+      left--
     } else if (kind === Kind.brk) {
       // A break closes the innermost indefinite container (anything else: the decoder's to reject).
-      if (depth === 0 || (s[depth] as number) <= MAX_DEFINITE) return ScanResult.ok
-      budget++
+      if (depth === 0 || left <= MAX_DEFINITE) break walk
+      if ((budget -= INDEFINITE - left) < 0) return ScanResult.tooManyItems
       pos++
-      depth--
+      left = s[--depth] as number
     } else if (kind === Kind.other) {
-      return ScanResult.ok
+      break walk
     } else {
       // Arrays and maps (two items per entry); a tag wraps one item, and nests like a container
       // (cbor-x recurses into it).
@@ -82,19 +83,32 @@ export function scanCbor(b: Uint8Array, maxDepth: number, maxItems: number): Sca
       const info = head & 31
       const arg = kind === Kind.tag ? 1 : info === 31 ? INDEFINITE : size === 1 ? info : argument(b, pos, size)
       pos += size
-      ;(s[depth] as number)--
-      const count = arg === INDEFINITE || kind !== Kind.map ? arg : arg * 2
-      if (count !== 0) {
-        if (++depth > maxDepth) return ScanResult.tooDeep
-        // Counts beyond any frame (or NaN, past the end) are clamped: the decoder rejects them for want of bytes.
-        s[depth] = count === INDEFINITE ? INDEFINITE : count > MAX_DEFINITE || count !== count ? MAX_DEFINITE : count
+      left--
+      if (arg !== 0) {
+        if (depth >= maxDepth) return ScanResult.tooDeep
+        s[depth++] = left
+        if (arg === INDEFINITE) left = INDEFINITE
+        else {
+          // NaN (past the end) and counts beyond any frame are over any budget.
+          const count = kind === Kind.map ? arg * 2 : arg
+          if (!(count <= budget)) return ScanResult.tooManyItems
+          budget -= count
+          left = count
+        }
       }
     }
     // Close every definite container that is now full.
-    while (s[depth] === 0) {
+    while (left === 0) {
       if (depth === 0) return ScanResult.ok
-      depth--
+      left = s[--depth] as number
     }
+  }
+  // The walk stopped early (truncated or odd input, for the decoder to reject): the decoder may
+  // still build the items of the open indefinite containers before it finds out, so count them.
+  s[depth] = left
+  for (let d = 1; d <= depth; d++) {
+    const open = s[d] as number
+    if (open > MAX_DEFINITE && (budget -= INDEFINITE - open) < 0) return ScanResult.tooManyItems
   }
   return ScanResult.ok
 }
