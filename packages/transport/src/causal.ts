@@ -14,7 +14,9 @@
  * entries about a session that is not the current one wait only for that session's messages still
  * held here (acked, so nobody hands them back), in their order. (Keyed by node alone, one
  * handed-back message held every later causal message to that node back for ever.) A session this
- * incarnation has not opened yet is waited for until it opens or a session with that peer ends.
+ * incarnation has not opened yet is waited for until it opens or a session with that peer ends,
+ * also while a session with an older incarnation of that peer is still up here (incarnations grow
+ * across restarts).
  */
 export type Stamp = Array<string | number>
 
@@ -135,7 +137,17 @@ export class CausalGroup {
       // (or died with it), so only its messages still held here are waited for, in their order.
       // With no session to k, a session of this incarnation it never heard of may still be opening: wait.
       const from = k + l.slice(mine.length - 1)
-      if (session === undefined && !this.#ended.has(from) && this.#isOwn(l.slice(mine.length))) return false
+      const named = l.slice(mine.length)
+      if (!this.#ended.has(from) && this.#isOwn(named)) {
+        // A session of this incarnation that has not opened here yet: wait for it when there is
+        // no session with k, or when it is with a newer incarnation of k than the current one (k
+        // restarted, and this node will hear of it: sim seed 1204 delivered a message before its
+        // cause from k's new incarnation, while the old one's session was still up here).
+        if (session === undefined) return false
+        const next = peerIncarnation(named, this.own)
+        const current = peerIncarnation(session, this.own)
+        if (next !== undefined && current !== undefined && next > current) return false
+      }
       if (this.#held.some((h) => h.from === from && h.index <= n)) return false
     }
     return true
@@ -158,6 +170,12 @@ export class CausalGroup {
     if (!row) this.#sent.set(k, (row = new Map()))
     if ((row.get(l) ?? 0) < n) row.set(l, n)
   }
+}
+
+/** The peer's incarnation in a session id (`incarnation:epoch.incarnation:epoch`), as a number. */
+function peerIncarnation(session: string, own: string): number | undefined {
+  for (const part of session.split('.')) if (!part.startsWith(own)) return Number(part.slice(0, part.indexOf(':')))
+  return undefined
 }
 
 /** The count `k → l` a stamp carries (0 when absent). */

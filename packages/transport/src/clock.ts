@@ -16,6 +16,12 @@ export interface Clock {
    * (backoff, probe choice) is part of the deterministic history; fall back to `Math.random`.
    */
   random?(): number
+  /**
+   * Milliseconds on a clock that keeps growing across restarts of a process (the wall clock; the
+   * memory network's virtual time). Optional: incarnations are drawn from it, so that a restarted
+   * node's is larger than its predecessor's and peers can tell which of two is the newer.
+   */
+  wallTime?(): number
 }
 
 export interface TimerHandle {
@@ -24,6 +30,7 @@ export interface TimerHandle {
 
 export const systemClock: Clock = {
   now: () => performance.now(),
+  wallTime: () => Date.now(),
   setTimeout: (fn, ms) => {
     const t = setTimeout(fn, ms)
     t.unref?.()

@@ -201,6 +201,16 @@ function causalSessionId(s: Session, incarnation: number): string {
   return mine < theirs ? `${mine}.${theirs}` : `${theirs}.${mine}`
 }
 
+/**
+ * A restarted node's incarnation is larger than its predecessor's (milliseconds of wall time, then
+ * 10 random bits for two starts in one millisecond): causal order needs to tell a peer's next
+ * incarnation, whose session may still be opening, from its previous one, which is gone.
+ */
+function newIncarnation(clock: Clock, random: () => number): number {
+  const wall = clock.wallTime?.() ?? Date.now()
+  return Math.floor(wall) * 1024 + Math.floor(random() * 1024) + 1
+}
+
 export function createTransport(init: TransportInit): Transport {
   return new TransportNode(init)
 }
@@ -262,7 +272,7 @@ class TransportNode implements Transport {
     this.#clock = init.clock ?? systemClock
     const clock = this.#clock
     this.#random = clock.random ? () => (clock.random as () => number)() : Math.random
-    this.incarnation = init.incarnation ?? Math.floor(this.#random() * 2 ** 40) + 1
+    this.incarnation = init.incarnation ?? newIncarnation(clock, this.#random)
     this.#log = init.logger ?? silent
     const high = init.highWaterMark ?? defaultFlowLimits.highWaterMark
     this.#limits = {
@@ -795,7 +805,10 @@ class TransportNode implements Transport {
     const session = lane.session
     if (session.ended || this.#stopped) return
     this.#log.debug({ peer: session.peer.nodeId, channel: lane.ref.channel, lane: lane.ref.lane, code, reason }, 'link closed')
-    if (lane.channel.firstLane === 0 && !session.giveUpTimer && !session.suspended) {
+    // Any lane's close arms it, not only the control lane's: a session whose control lane never
+    // came up (its handshake failed) otherwise never ended once its other lanes closed, and held
+    // everything toward the peer, and every causal message waiting on it, for ever (sim seed 1355).
+    if (!session.lanes[0]?.link && !session.giveUpTimer && !session.suspended) {
       session.giveUpTimer = this.#clock.setTimeout(() => {
         session.giveUpTimer = undefined
         if (!session.lanes[0]?.link) this.#endSession(session, `unreachable for ${this.#reconnect.giveUpAfter} ms`)

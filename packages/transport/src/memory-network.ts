@@ -264,6 +264,7 @@ export function createMemoryNetwork(init: MemoryNetworkInit): MemoryNetwork {
   function makeClock(owner: Owner): Clock {
     return {
       now: () => scheduler.now,
+      wallTime: () => scheduler.now,
       setTimeout: (fn, ms) => ({ __timer: scheduler.schedule(ms, fn, owner) }),
       clearTimeout: (handle: TimerHandle) => {
         ;(handle.__timer as ScheduledEvent).cancelled = true
