@@ -24,6 +24,7 @@ import { Group } from './groups.js'
 import type { PartitionView } from './partition.js'
 import type { Semantics } from './crdt-map.js'
 import type { TopologyKind } from './topology.js'
+import { streamFlow } from './stream-flow.js'
 
 export type { MemberInfo, SwarmEvents, EngineTimings }
 
@@ -228,6 +229,7 @@ export class Swarm {
       ...(options.serviceTimings !== undefined ? { timings: options.serviceTimings } : {}),
     })
     engine.start()
+    system.useFlowControl(streamFlow(transport, () => engine.directory(), nodeId))
     return new Swarm(system, engine, transport, agents, services)
   }
 
