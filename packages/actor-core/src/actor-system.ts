@@ -6,6 +6,7 @@ import type { InspectionObserver } from './inspection.js'
 import { Engine, type Handoff, type Logger } from './internal/engine.js'
 import type { AnyProtocol } from './protocol.js'
 import type { Ref } from './ref.js'
+import type { FlowControl } from './stream.js'
 
 export type { Handoff, Logger }
 
@@ -120,6 +121,14 @@ export class ActorSystem {
    */
   useRouter(router: Router | undefined): void {
     this.#engine.useRouter(router)
+  }
+
+  /**
+   * Plugs in flow control toward agents (see {@link FlowControl}): streams wait for `ready` before
+   * each item, so large items do not pile up in front of a slow connection.
+   */
+  useFlowControl(flow: FlowControl | undefined): void {
+    this.#engine.useFlowControl(flow)
   }
 
   /**

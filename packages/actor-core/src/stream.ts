@@ -1,3 +1,4 @@
+import type { AgentAddress } from './envelope.js'
 import type { AnyProtocol, MessageType, Payload } from './protocol.js'
 import { MurmurError, registerErrorClass, type MURMUR_ERROR } from './errors.js'
 
@@ -40,6 +41,19 @@ export const MAX_STREAM_CREDIT = 4096
 export type InboundStream<P extends AnyProtocol = AnyProtocol> = {
   [T in MessageType<P>]: { readonly type: T; readonly items: AsyncIterable<Payload<P, T>> }
 }[MessageType<P>]
+
+/**
+ * Flow control toward agents, which a cluster plugs in beside its router (`system.useFlowControl`):
+ * before each item, a stream asks `ready(to)`; `undefined` means the way to `to` has room, a
+ * promise that it will have once it settles (rejecting counts as room). Without it, only the
+ * stream's credit bounds what is in flight.
+ *
+ * @example
+ * system.useFlowControl({ ready: (to) => (bufferedToward(to) > limit ? drained(to) : undefined) })
+ */
+export interface FlowControl {
+  ready(to: AgentAddress): Promise<void> | undefined
+}
 
 function streamErrorClass(code: string) {
   return class extends MurmurError {

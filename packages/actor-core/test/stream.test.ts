@@ -281,3 +281,27 @@ t.test('seam: chunks of bytes arrive intact; bad items, unknown agents and cance
   await t.rejects(a.ref(SinkAgent, 'r3').stream('num', counted(1000).source), StreamCancelled)
   t.same(seenOf('r3').items, range(5))
 })
+
+t.test('seam: items wait for the flow control the cluster plugged in (useFlowControl)', async (t) => {
+  const { a, b, close } = pair()
+  t.teardown(close)
+  b.spawn(SinkAgent, { id: 'r4' })
+  let open = false
+  let asked = 0
+  let release: () => void = () => {}
+  a.useFlowControl({
+    ready: (to) => {
+      asked++
+      t.equal(to.id, 'r4')
+      return open ? undefined : new Promise<void>((r) => { release = r })
+    },
+  })
+  const p = a.ref(SinkAgent, 'r4').stream('num', range(5).map((n) => ({ n })))
+  await until(() => asked > 0)
+  await new Promise((r) => setTimeout(r, 20))
+  t.same(seenOf('r4').items, [], 'no item left while the way was full')
+  open = true
+  release()
+  await p
+  t.same(seenOf('r4').items, range(5), 'all items once there was room')
+})

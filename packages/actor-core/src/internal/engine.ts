@@ -24,7 +24,7 @@ import { childTrace, newTrace } from './trace.js'
 import { Streams } from './streams.js'
 import { STREAM_TYPE } from './stream-frames.js'
 import type { Inbound } from './stream-in.js'
-import type { StreamOptions } from '../stream.js'
+import type { FlowControl, StreamOptions } from '../stream.js'
 
 /** A pino-compatible logger (only `warn` and `error` are used). */
 export interface Logger {
@@ -141,6 +141,7 @@ export class Engine implements Runtime {
   readonly #askTimeout: number
   readonly #logger: Logger | undefined
   #router: Router | undefined = undefined
+  #flow: FlowControl | undefined = undefined
   readonly #classes = new Map<string, AgentCtor>()
   readonly #agents = new Map<string, Map<string, Cell>>()
   readonly #classOpts = new Map<AgentCtor, CellOptions>()
@@ -170,6 +171,7 @@ export class Engine implements Runtime {
       name: this.name,
       hosts: (address) => this.hosts(address),
       route: (e) => this.#router !== undefined && this.#router.route(e),
+      ready: (address) => this.#flow?.ready(address),
       target: (address) => {
         const cell = this.lookup(address)
         return cell === undefined || cell.state >= STOPPING ? undefined : { owner: cell, defs: cell.defs }
@@ -210,6 +212,10 @@ export class Engine implements Runtime {
 
   useRouter(router: Router | undefined): void {
     this.#router = router
+  }
+
+  useFlowControl(flow: FlowControl | undefined): void {
+    this.#flow = flow
   }
 
   inspect(observer: InspectionObserver): () => void {

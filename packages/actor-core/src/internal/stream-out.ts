@@ -6,6 +6,8 @@ import { ABORT, CANCEL, DONE, END, GRANT, ITEM, OPEN, type Backward, type Forwar
 export interface OutboundPort {
   /** Sends one frame toward the receiving agent; throws when no one takes it (`AgentNotFound`, `Overloaded`, …). */
   forward(frame: Forward, kind: 'ask' | 'tell'): void
+  /** `undefined` when the way to the receiver has room for another item, else a promise of it. */
+  ready(): Promise<void> | undefined
   closed(): void
 }
 
@@ -63,6 +65,7 @@ export class Outbound {
           if (!this.#settled) this.port.forward([END, this.sent], 'tell')
           break
         }
+        for (let room = this.port.ready(); room !== undefined && !this.#settled; room = this.port.ready()) await room.catch(() => {})
         if (this.#settled) break
         this.port.forward([ITEM, r.value], 'tell')
         this.sent++

@@ -14,6 +14,8 @@ export interface StreamHost {
   readonly name: string | undefined
   /** Whether the agent at `address` runs in this process (then frames do not leave it). */
   hosts(address: AgentAddress): boolean
+  /** `undefined` when the way to `address` has room for another item, else a promise of it. */
+  ready(address: AgentAddress): Promise<void> | undefined
   /** Hands an envelope to the router; `false` without one, or when it declines. Router errors propagate. */
   route(e: Envelope): boolean
   /** A running local agent: an opaque handle and its message definitions; `undefined` when not hosted. */
@@ -62,6 +64,7 @@ export class Streams {
         this.#toReceiver(e)
       },
       closed: () => this.#out.delete(sid),
+      ready: () => (this.host.hosts(to) ? undefined : this.host.ready(to)),
     }, options?.signal)
     this.#out.set(sid, out)
     void out.run(source)
