@@ -3,7 +3,7 @@ import { FrameTooDeep, FrameTooManyItems, HoldBackFull, RateLimited, type Inboun
 import { decodeFrame, encodeFrame, FrameType } from '../src/frame.js'
 import { ScanResult, scanCbor } from '../src/internal/cbor-scan.js'
 import { burstOf, refill, take, tokenBucket } from '../src/rate-limit.js'
-import { memoryWorld } from './helpers/worlds.js'
+import { memoryWorld, uwsWorld } from './helpers/worlds.js'
 import { range, waitFor } from './helpers/wait.js'
 
 /**
@@ -267,4 +267,38 @@ t.test('a peer far over its rate limit is throttled; another peer still gets thr
   t.ok(elapsed >= ((floodSent - BURST) * 1000) / RATE, `delivering its ${floodSent} reliable messages took ${elapsed} virtual ms, as the rate says`)
   t.ok(flood.t.metrics().retransmitTimeouts! > 0, `the flood's reliable stream was left unacked and timed out ${flood.t.metrics().retransmitTimeouts} times (its window halves each time)`)
   t.ok(held() <= 64 << 10, `held bytes peaked at ${held()} (reliable messages held: ${reliableHeld()} at most)`)
+})
+
+t.test('rate limit over real sockets: a flood is cut to the rate, another peer is untouched', async (t) => {
+  const w = uwsWorld()
+  t.teardown(() => w.close())
+  const RATE = 5000
+  const BURST = 1000
+  const b = w.node({ nodeId: 'b', rateLimit: { messagesPerSecond: RATE, burst: BURST } })
+  const flood = w.node({ nodeId: 'flood' })
+  const c = w.node({ nodeId: 'c' })
+  const got: InboundMessage[] = []
+  b.onMessage((m) => got.push(m))
+  await b.start()
+  await flood.start()
+  await c.start()
+  await flood.connect(b.address)
+  await c.connect(b.address)
+  const started = performance.now()
+  let sent = 0
+  let cSent = 0
+  while (performance.now() - started < 600) {
+    for (const _ of range(2000)) if (flood.send('b', 'x', { guarantee: ['best-effort'] })) sent++
+    for (const _ of range(5)) c.send('b', `c${cSent++}`)
+    await new Promise((r) => setImmediate(r))
+  }
+  const fromC = () => got.filter((m) => m.from.nodeId === 'c').length
+  await waitFor(() => fromC() >= cSent, 'c delivered', 30_000)
+  const elapsed = performance.now() - started
+  const fromFlood = got.filter((m) => m.from.nodeId === 'flood').length
+  // The bucket runs on the transport's coarse clock (one reading per tick, 125 ms here): a tick's worth of slack.
+  const allowed = (RATE * (elapsed + 125)) / 1000 + BURST
+  t.ok(b.metrics().rateLimited! > 0, `${b.metrics().rateLimited} of the flood's ${sent} messages refused`)
+  t.ok(fromFlood <= allowed, `flood: ${fromFlood} delivered in ${Math.round(elapsed)} ms (allowed ${Math.round(allowed)})`)
+  t.same(got.filter((m) => m.from.nodeId === 'c').map((m) => m.payload), range(cSent).map((i) => `c${i}`), `c: all ${cSent} reliable messages delivered, in order`)
 })
