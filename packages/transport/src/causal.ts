@@ -35,6 +35,8 @@ export class CausalGroup {
   #held: Held[] = []
   /** `peer#session` of the sessions that ended. */
   readonly #ended = new Set<string>()
+  /** `peer#session` of unopened sessions held messages wait for, and since when (see {@link expireUnopened}). */
+  readonly #unopened = new Map<string, number>()
   /** Messages that could not be delivered on arrival (their causes were still on the way). */
   delayed = 0
 
@@ -111,6 +113,34 @@ export class CausalGroup {
     this.recheck()
   }
 
+  /**
+   * Sessions this node never opened, named by held messages, stop being waited for after `after`
+   * ms: the peer opened its side in a handshake this side never finished, and once its links have
+   * been down for its give-up time it ends that session and hands its messages back (without
+   * this, one lost handshake message could hold causal messages for ever: sim seed 5865).
+   */
+  expireUnopened(now: number, after: number): void {
+    if (this.#held.length === 0) {
+      if (this.#unopened.size > 0) this.#unopened.clear()
+      return
+    }
+    let expired = false
+    for (const h of this.#held) {
+      for (let i = 0; i < h.stamp.length; i += 3) {
+        const from = this.#unopenedWait(h.stamp, i)
+        if (from === undefined) continue
+        const since = this.#unopened.get(from)
+        if (since === undefined) this.#unopened.set(from, now)
+        else if (now - since >= after) {
+          this.#ended.add(from)
+          this.#unopened.delete(from)
+          expired = true
+        }
+      }
+    }
+    if (expired) this.recheck()
+  }
+
   /** Whether a message with this stamp, arriving now, would wait for its causes (be held back). */
   wouldWait(stamp: Stamp): boolean {
     return !this.#ready(stamp)
@@ -136,21 +166,34 @@ export class CausalGroup {
       // A count about an ended session with k: what it never delivered went back to k's sender
       // (or died with it), so only its messages still held here are waited for, in their order.
       // With no session to k, a session of this incarnation it never heard of may still be opening: wait.
+      if (this.#unopenedWait(stamp, i) !== undefined) return false
       const from = k + l.slice(mine.length - 1)
-      const named = l.slice(mine.length)
-      if (!this.#ended.has(from) && this.#isOwn(named)) {
-        // A session of this incarnation that has not opened here yet: wait for it when there is
-        // no session with k, or when it is with a newer incarnation of k than the current one (k
-        // restarted, and this node will hear of it: sim seed 1204 delivered a message before its
-        // cause from k's new incarnation, while the old one's session was still up here).
-        if (session === undefined) return false
-        const next = peerIncarnation(named, this.own)
-        const current = peerIncarnation(session, this.own)
-        if (next !== undefined && current !== undefined && next > current) return false
-      }
       if (this.#held.some((h) => h.from === from && h.index <= n)) return false
     }
     return true
+  }
+
+  /**
+   * For the stamp entry at `i` about a session of this incarnation that has not opened here and
+   * has not ended: its `k#session` key, when a message naming it must wait for it to open. That is
+   * when there is no session with k, or when it is with a newer incarnation of k than the current
+   * session (k restarted, and this node will hear of it: sim seed 1204 delivered a message before
+   * its cause from k's new incarnation while the old one's session was still up here).
+   */
+  #unopenedWait(stamp: Stamp, i: number): string | undefined {
+    const l = stamp[i + 1] as string
+    const mine = `${this.self}#`
+    if (!l.startsWith(mine)) return undefined
+    const k = stamp[i] as string
+    const session = this.sessionOf(k)
+    const named = l.slice(mine.length)
+    if (session === named) return undefined
+    const from = `${k}#${named}`
+    if (this.#ended.has(from) || !this.#isOwn(named)) return undefined
+    if (session === undefined) return from
+    const next = peerIncarnation(named, this.own)
+    const current = peerIncarnation(session, this.own)
+    return next !== undefined && current !== undefined && next > current ? from : undefined
   }
 
   #isOwn(session: string): boolean {

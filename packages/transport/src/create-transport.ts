@@ -1360,5 +1360,8 @@ class TransportNode implements Transport {
       }
       this.#sampleLinks(session)
     }
+    // A session that a peer opened and this node never did (the last handshake message was lost)
+    // is over on the peer's side once its links have been down for the give-up time: stop waiting.
+    for (const clock of this.#causal.values()) clock.expireUnopened(now, this.#handshakeTimeout + this.#reconnect.giveUpAfter)
   }
 }
