@@ -104,7 +104,9 @@ function runSuiteProcess(file: string, req: SuiteRequest, timeoutMs: number): Pr
     })
     child.once('exit', (code, signal) => {
       clearTimeout(timer)
-      killGroup(pid) // whatever the suite started and left running
+      // Whatever the suite started and left running; profiled workers get time to write their profiles.
+      if (process.env.MURMUR_BENCH_CPU_PROF) setTimeout(() => killGroup(pid), 5000)
+      else killGroup(pid)
       if (pid !== undefined) running.delete(pid)
       resolve(reply ?? { t: 'failed', name: label, error: `suite process exited with ${code ?? signal} before reporting`, records: [] })
     })

@@ -72,7 +72,9 @@ export function killAllWorkers(): number {
   for (const child of live) {
     if (child.exitCode === null && child.signalCode === null) {
       if (!child.killed) n++
-      child.kill('SIGKILL')
+      // Profiled workers exit on their own when the channel goes (see `profiling`).
+      if (profiling().length === 0) child.kill('SIGKILL')
+      else if (child.connected) child.disconnect()
     }
     live.delete(child)
   }
@@ -123,6 +125,16 @@ export function builtScript(path: string): string {
 }
 
 /**
+ * `MURMUR_BENCH_CPU_PROF=<dir>` runs every worker under `--cpu-prof`, its profile written to
+ * `<dir>` when the worker ends (open it in Chrome DevTools or speedscope): how the per-message path
+ * of the two-process figures is profiled.
+ */
+function profiling(): string[] {
+  const dir = process.env.MURMUR_BENCH_CPU_PROF
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []
+}
+
+/**
  * Forks `script` (a built `.js` file, usually `new URL('../workers/x.js', import.meta.url)`) with
  * `args` as its argv, waits for its `serveWorker(…, ready)` and returns its handle.
  */
@@ -133,7 +145,7 @@ export async function startWorker<Ready = unknown>(
 ): Promise<WorkerHandle<Ready>> {
   const path = builtScript(script instanceof URL ? fileURLToPath(script) : script)
   const child = fork(path, [...args], {
-    execArgv: [...(opts.execArgv ?? [])],
+    execArgv: [...(opts.execArgv ?? []), ...profiling()],
     env: { ...process.env, ...opts.env },
     stdio: verbose ? ['ignore', 'inherit', 'inherit', 'ipc'] : ['ignore', 'pipe', 'pipe', 'ipc'],
     serialization: 'advanced',
@@ -162,7 +174,12 @@ export async function startWorker<Ready = unknown>(
     }
   })
   const kill = (): void => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    if (child.exitCode !== null || child.signalCode !== null) return
+    // A profiled worker must exit by itself to write its profile: it exits when the IPC channel goes.
+    if (profiling().length > 0 && child.connected) {
+      child.disconnect()
+      setTimeout(() => child.kill('SIGKILL'), 5000).unref()
+    } else child.kill('SIGKILL')
   }
   void exited.then(() => {
     for (const p of pending.values()) {

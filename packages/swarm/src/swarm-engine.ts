@@ -13,7 +13,8 @@ import {
 } from './directory.js'
 import { homeOf, rendezvousPick, placementKey, strategyByName, type PlacementContext, type PlacementStrategy } from './placement.js'
 import { SpawnFailed, PlacementFailed, SwarmStopped } from './errors.js'
-import { CONTROL, isWire, packEnvelope, unpackEnvelope, type Moving, type Routed, type Wire } from './internal/wire.js'
+import { CONTROL, inline, isWire, packEnvelope, unpackEnvelope, type Interner, type Moving, type Routed, type Wire } from './internal/wire.js'
+import { InboundDictionary, OutboundDictionary } from './internal/wire-dictionary.js'
 import type { Host } from './internal/host.js'
 import { Emitter } from './internal/emitter.js'
 import { FifoOrder } from './internal/fifo-order.js'
@@ -143,6 +144,11 @@ export class SwarmEngine implements Router {
   readonly #connecting = new Set<string>()
   /** Peers with a transport session (between `peer-up` and `peer-down`). */
   readonly #sessions = new Set<string>()
+  /** Envelope string dictionaries (see `wire-dictionary.ts`): toward each peer, and from each. */
+  readonly #outDicts = new Map<string, OutboundDictionary>()
+  readonly #inDicts = new Map<string, InboundDictionary>()
+  /** Peers with definitions to send at the end of this turn. */
+  readonly #defsDue = new Set<string>()
   #stopping = false
   #stopped = false
   #lastLoad = -1
@@ -168,6 +174,8 @@ export class SwarmEngine implements Router {
     handoffsFailed: 0,
     restarts: 0,
     rerouted: 0,
+    /** Envelopes from a peer that did not decode (malformed, or naming a string id never defined). */
+    malformed: 0,
   }
 
   constructor(init: EngineInit) {
@@ -187,7 +195,7 @@ export class SwarmEngine implements Router {
     this.#t.onMessage((m) => this.#onMessage(m))
     this.#t.on('peer-down', (d) => {
       this.#sessions.delete(d.peer.nodeId)
-      if (d.unacknowledged.length > 0) this.#reroute(d.unacknowledged)
+      if (d.unacknowledged.length > 0) this.#reroute(d.peer.nodeId, d.unacknowledged)
       if (d.reason !== 'forgotten' && this.#live.has(d.peer.nodeId)) {
         this.#run(this.#fd.handle({ kind: 'connection-lost', now: this.#clock.now(), nodeId: d.peer.nodeId }))
       }
@@ -195,6 +203,14 @@ export class SwarmEngine implements Router {
     // A member is up before its session is: moves and parked messages toward it wait for this.
     this.#t.on('peer-up', (peer) => {
       this.#sessions.add(peer.nodeId)
+      const dict = this.#outDicts.get(peer.nodeId)
+      if (dict?.incarnation !== peer.incarnation) this.#outDicts.set(peer.nodeId, new OutboundDictionary(peer.incarnation))
+      else {
+        // A new session with the same incarnation: definitions or their confirmations may have
+        // been lost with the last one. Defining again is harmless (same ids, same strings).
+        dict.requeueUnconfirmed()
+        this.#definitionsDue(peer.nodeId)
+      }
       if (this.#live.has(peer.nodeId)) this.#onMembershipChanged()
     })
     this.#t.on('drained', () => this.#retryParked(undefined))
@@ -266,6 +282,8 @@ export class SwarmEngine implements Router {
       // Everything still unacknowledged toward it comes back through `peer-down` and is re-routed.
       this.#failActivations(m.id)
       this.#forget(m.id)
+      this.#outDicts.delete(m.id)
+      this.#inDicts.delete(m.id)
     }
     return event !== 'member-suspect'
   }
@@ -485,12 +503,44 @@ export class SwarmEngine implements Router {
     return o
   }
 
+  /**
+   * The dictionary to pack an envelope for `node` with. New strings it meets are defined to the
+   * peer at the end of the turn, in one control message.
+   */
+  #dictToward(node: string): Interner {
+    const dict = this.#outDicts.get(node)
+    if (dict === undefined) return inline
+    if (!this.#defsDue.has(node)) this.#definitionsDue(node)
+    return dict
+  }
+
+  #definitionsDue(node: string): void {
+    if (this.#defsDue.size === 0) queueMicrotask(() => this.#sendDefinitions())
+    this.#defsDue.add(node)
+  }
+
+  #sendDefinitions(): void {
+    for (const node of this.#defsDue) {
+      if (!this.#sessions.has(node)) continue // kept queued for the next session
+      const d = this.#outDicts.get(node)?.takeDefinitions()
+      if (d !== undefined) this.#sendControl(node, { k: 'sd', d }, ['reliable'])
+    }
+    this.#defsDue.clear()
+  }
+
+  #inDictOf(from: { readonly nodeId: string; readonly incarnation: number }): InboundDictionary {
+    let dict = this.#inDicts.get(from.nodeId)
+    if (dict?.incarnation !== from.incarnation) this.#inDicts.set(from.nodeId, (dict = new InboundDictionary(from.incarnation)))
+    return dict
+  }
+
   #onMessage(m: InboundMessage): void {
     const w = m.payload
     if (this.#stopped) return
     if (Array.isArray(w)) {
-      const r = unpackEnvelope(w, m.guarantee)
+      const r = unpackEnvelope(w, m.guarantee, this.#inDictOf(m.from))
       if (r !== undefined) this.#dispatch(r)
+      else this.counters.malformed++
       return
     }
     if (!isWire(w)) return
@@ -514,6 +564,14 @@ export class SwarmEngine implements Router {
       case 'a':
         this.#onActivate(from, w.c, w.a)
         break
+      case 'sd':
+        this.#sendControl(from, { k: 'sda', i: this.#inDictOf(m.from).define(w.d) }, ['reliable'])
+        break
+      case 'sda': {
+        const dict = this.#outDicts.get(from)
+        if (dict?.incarnation === m.from.incarnation) dict.confirm(w.i)
+        break
+      }
       case 'aa': {
         const p = this.#pending.get(w.c)
         if (!p) break
@@ -529,11 +587,13 @@ export class SwarmEngine implements Router {
   }
 
   /** Unacknowledged traffic toward a dead node goes around again, to wherever it lives now. */
-  #reroute(list: readonly Unacknowledged[]): void {
+  #reroute(peer: string, list: readonly Unacknowledged[]): void {
+    // Packed with this node's dictionary toward the peer: its own ids resolve them.
+    const dict = this.#outDicts.get(peer) ?? inline
     for (const u of list) {
-      const r = unpackEnvelope(u.payload, u.guarantee)
+      const r = unpackEnvelope(u.payload, u.guarantee, dict)
       if (r === undefined) {
-        this.#returned(u.payload)
+        this.#returned(peer, u.payload)
         continue
       }
       this.counters.rerouted++
@@ -548,8 +608,10 @@ export class SwarmEngine implements Router {
    * conflict's state was restored in its place and the late failure then lost this one). Service
    * messages go back to their service; directory gossip is repaired by anti-entropy.
    */
-  #returned(payload: unknown): void {
+  #returned(_peer: string, payload: unknown): void {
     if (!isWire(payload)) return
+    // Definitions are sent again when the next session comes up (see `peer-up`).
+    if (payload.k === 'sd' || payload.k === 'sda') return
     if (payload.k !== 'a') return this.hooks.onReturned?.(payload)
     const p = this.#pending.get(payload.c)
     if (p === undefined || !payload.a.restored) return
@@ -582,7 +644,7 @@ export class SwarmEngine implements Router {
       // Pinned by the answering agent, not by `to`: an asker outside any agent is addressed by
       // its correlation id, unique per ask, which cost a send-options object, a cache miss in the
       // transport and a map entry per reply.
-      else this.#sendAgentTraffic(e.replyTo, packEnvelope(w), e.from ?? e.to, e.guarantee)
+      else this.#sendAgentTraffic(e.replyTo, packEnvelope(w, this.#dictToward(e.replyTo)), e.from ?? e.to, e.guarantee)
       return
     }
     if (this.#host.hosts(e.to)) {
@@ -650,7 +712,7 @@ export class SwarmEngine implements Router {
     if (w.h >= MAX_HOPS) return this.#notFound(w, 'too many hops')
     // A local sender gets `Overloaded` (flow control reaches the user); forwarded traffic waits.
     const first = w.o === this.self && w.h === 0
-    const ok = this.#sendAgentTraffic(node, packEnvelope({ ...w, h: w.h + 1 }), w.e.to, w.e.guarantee, first ? 'throw' : 'false')
+    const ok = this.#sendAgentTraffic(node, packEnvelope({ ...w, h: w.h + 1 }, this.#dictToward(node)), w.e.to, w.e.guarantee, first ? 'throw' : 'false')
     if (!ok) return this.#park(directoryKey(w.e.to.type, w.e.to.id), w)
     this.counters.forwarded++
     // The sender routed here on a stale view: correct its directory (once per sender and entry).
