@@ -132,11 +132,14 @@ function stackMachine(stack: OverlayStack): Machine<OverlayStack, StackMsg, Stac
   }
 }
 
-/** Seeds a node's protocol randomness from its id (stable per node, different across nodes). */
-function seedOf(self: string): number {
+/**
+ * Seeds a node's protocol randomness from its id and its clock (different across nodes and across
+ * restarts; the same in a replayed simulation, whose clock is virtual).
+ */
+function seedOf(self: string, clock: Clock): number {
   let h = 0x811c9dc5
   for (let i = 0; i < self.length; i++) h = Math.imul(h ^ self.charCodeAt(i), 0x01000193) >>> 0
-  return h ^ (Date.now() & 0xffff)
+  return h ^ ((clock.wallTime?.() ?? Date.now()) & 0xffff)
 }
 
 export class ClusterServices {
@@ -168,7 +171,7 @@ export class ClusterServices {
   constructor(init: ServicesInit) {
     this.#i = init
     this.#timings = { ...DEFAULT_SERVICE_TIMINGS, ...init.timings }
-    this.#rng = prng(seedOf(init.self))
+    this.#rng = prng(seedOf(init.self, init.clock))
     this.#view = partitionView(init.engine.members())
     const who = { self: init.self, rng: this.#rng }
     const topology = topologyFactory(init.topology, init.clusterSize ?? 16)

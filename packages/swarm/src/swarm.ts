@@ -198,7 +198,7 @@ export class Swarm {
       self: nodeId,
       address: transport.address,
       // Grows across restarts of the same node id, so a restarted node overrides its obituary.
-      incarnation: Date.now(),
+      incarnation: clock.wallTime?.() ?? Date.now(),
       meta: { capabilities: [...(options.capabilities ?? [])], load: 0 },
       now: clock.now(),
     })
