@@ -23,6 +23,12 @@ export interface ActorSystemOptions {
   readonly logger?: Logger
   /** Default ask timeout, ms; default 30 000. */
   readonly askTimeout?: number
+  /**
+   * Liveness of outgoing streams: a sender waiting on a silent receiver probes it every
+   * `probeEvery` ms (default 1 000) and rejects with `StreamBroken` after `giveUpAfter` ms of
+   * silence (default 15 000). A live receiver answers probes however slowly its agent consumes.
+   */
+  readonly streams?: { readonly probeEvery?: number; readonly giveUpAfter?: number }
 }
 
 /** Options of {@link ActorSystem.stop}. */

@@ -5,7 +5,7 @@ import t from 'tap'
 import { z } from 'zod'
 import {
   ActorSystem, Agent, AgentNotFound, AgentStopped, HandlerFailed, SchemaViolation, StreamAborted, StreamCancelled,
-  StreamRefused, UnknownMessageType, message, protocol, type Envelope, type Handlers, type InboundStream, type Payload,
+  StreamBroken, StreamRefused, UnknownMessageType, message, protocol, type Envelope, type Handlers, type InboundStream, type Payload,
 } from '../src/index.js'
 import { CounterAgent, until } from './fixtures.js'
 
@@ -212,8 +212,9 @@ t.test('local: the receiver stops mid-stream: AgentStopped; a failing onStream f
 const cbor = new Encoder({ useRecords: false })
 
 /** Two systems; every envelope is routed to the other one through cbor-x, on the next turn. */
-function pair() {
-  const nodes: Record<string, ActorSystem> = { a: new ActorSystem({ name: 'a' }), b: new ActorSystem({ name: 'b' }) }
+function pair(drop: (e: Envelope) => boolean = () => false) {
+  const streams = { probeEvery: 40, giveUpAfter: 400 }
+  const nodes: Record<string, ActorSystem> = { a: new ActorSystem({ name: 'a', streams }), b: new ActorSystem({ name: 'b', streams }) }
   const wire: Envelope[] = []
   for (const [name, system] of Object.entries(nodes)) {
     system.useRouter({
@@ -223,6 +224,7 @@ function pair() {
           : Object.entries(nodes).find(([n, s]) => n !== name && s.hosts(e.to))?.[1]
         if (target === undefined) return false
         wire.push(e)
+        if (drop(e)) return true // lost on the way
         const copy = cbor.decode(cbor.encode(e)) as Envelope
         setImmediate(() => target.deliver(copy))
         return true
@@ -304,4 +306,57 @@ t.test('seam: items wait for the flow control the cluster plugged in (useFlowCon
   release()
   await p
   t.same(seenOf('r4').items, range(5), 'all items once there was room')
+})
+
+t.test('seam: a lost grant or a lost done is repaired by a probe; lost items or a gone receiver end in StreamBroken', async (t) => {
+  const kind = (e: Envelope) => (Array.isArray(e.payload) ? e.payload[0] : undefined)
+  let grants = 0
+  let dones = 0
+  const lossy = pair((e) => {
+    if (e.kind !== 'reply') return false
+    if (kind(e) === 4 && ++grants === 3) return true // the third grant
+    return kind(e) === 5 && ++dones === 1 // the first done
+  })
+  t.teardown(lossy.close)
+  lossy.b.spawn(SinkAgent, { id: 'r5' })
+  await lossy.a.ref(SinkAgent, 'r5').stream('num', range(40).map((n) => ({ n })), { credit: 4 })
+  t.same(seenOf('r5').items, range(40), 'all items, although a grant and the done were lost')
+  t.ok(lossy.wire.some((e) => kind(e) === 7), 'the sender probed')
+
+  let items = 0
+  const holes = pair((e) => e.kind === 'tell' && kind(e) === 1 && ++items === 6)
+  t.teardown(holes.close)
+  holes.b.spawn(SinkAgent, { id: 'r6' })
+  await t.rejects(holes.a.ref(SinkAgent, 'r6').stream('num', range(40).map((n) => ({ n })), { credit: 4 }), StreamBroken)
+  await until(() => seenOf('r6').error !== undefined)
+  t.ok(seenOf('r6').error instanceof StreamBroken, 'the receiver learns the stream broke')
+  t.same(seenOf('r6').items, range(5), 'it got what came before the hole')
+
+  const gone = pair((e) => e.kind !== 'ask' || kind(e) !== 0) // only the open gets through
+  t.teardown(gone.close)
+  gone.b.spawn(SinkAgent, { id: 'r7' })
+  const t0 = Date.now()
+  await t.rejects(gone.a.ref(SinkAgent, 'r7').stream('num', [{ n: 1 }]), StreamBroken)
+  t.ok(Date.now() - t0 >= 350, 'after the silence it is allowed')
+  await until(() => seenOf('r7').error !== undefined)
+  t.ok(seenOf('r7').error instanceof StreamBroken, "the receiver's consumer does not wait for ever either")
+})
+
+t.test('seam: a slow source and a slow consumer, each silent longer than giveUpAfter, keep their stream (probes are answered)', async (t) => {
+  const { a, b, wire, close } = pair()
+  t.teardown(close)
+  b.spawn(SinkAgent, { id: 'r8' })
+  async function* slowSource() {
+    yield { n: 0 }
+    await new Promise((r) => setTimeout(r, 600))
+    yield { n: 1 }
+  }
+  await a.ref(SinkAgent, 'r8').stream('num', slowSource())
+  t.same(seenOf('r8').items, [0, 1], 'a source quiet for 600 ms (give-up 400 ms): the consumer pinged, the sender answered')
+  t.ok(wire.some((e) => e.kind === 'reply' && Array.isArray(e.payload) && e.payload[0] === 8), 'the receiver pinged')
+
+  b.spawn(SinkAgent, { id: 'r9' })
+  seenOf('r9').step = (n) => (n === 0 ? new Promise((r) => setTimeout(r, 600)) : undefined)
+  await a.ref(SinkAgent, 'r9').stream('num', range(4).map((n) => ({ n })), { credit: 1 })
+  t.same(seenOf('r9').items, range(4), 'a consumer busy for 600 ms with credit 1: the sender probed, the receiver answered')
 })

@@ -17,29 +17,22 @@ const WAIT_MS = 1000
  * system.useFlowControl(streamFlow(transport, () => engine.directory(), nodeId))
  */
 export function streamFlow(transport: Transport, directory: () => Directory, self: string): FlowControl {
-  /** Bytes buffered toward the node of `to` over half its high-water mark, or 0 (no session: nothing buffered). */
-  const excess = (node: string): number => {
+  /** Whether more than half the high-water mark is buffered toward `node` (no session: nothing is). */
+  const full = (node: string): boolean => {
     try {
       const c = transport.capacity(node)
-      return Math.max(0, c.bufferedBytes - c.highWaterMark / 2)
+      return c.bufferedBytes >= c.highWaterMark / 2
     } catch {
-      return 0
+      return false
     }
   }
   return {
     ready(to: AgentAddress): Promise<void> | undefined {
       const node = directory().get(directoryKey(to.type, to.id))?.node
-      if (node === undefined || node === self || excess(node) === 0) return undefined
-      // Polled per ms, not `transport.ready` (which waits for the low-water mark and polls every
-      // 2 ms): a 1 MiB item drains in about a millisecond, and waiting longer left the link idle.
-      const until = performance.now() + WAIT_MS
-      return new Promise((resolve) => {
-        const check = (): void => {
-          if (excess(node) === 0 || performance.now() > until) resolve()
-          else setTimeout(check, 1)
-        }
-        setTimeout(check, 1)
-      })
+      if (node === undefined || node === self || !full(node)) return undefined
+      // The transport's own wait: it samples the socket's buffered amount (which `capacity` reports
+      // as last sampled) and wakes at the low-water mark; rejected after WAIT_MS, the stream looks again.
+      return transport.ready(node, { deadline: WAIT_MS })
     },
   }
 }

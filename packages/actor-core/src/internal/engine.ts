@@ -22,7 +22,7 @@ import { newId } from './ids.js'
 import { PendingAsk, type ReplyHandle } from './replies.js'
 import { childTrace, newTrace } from './trace.js'
 import { Streams } from './streams.js'
-import { STREAM_TYPE } from './stream-frames.js'
+import { DEFAULT_PROBE, STREAM_TYPE } from './stream-frames.js'
 import type { Inbound } from './stream-in.js'
 import type { FlowControl, StreamOptions } from '../stream.js'
 
@@ -37,6 +37,7 @@ export interface EngineOptions {
   readonly name?: string
   readonly logger?: Logger
   readonly askTimeout?: number
+  readonly streams?: { readonly probeEvery?: number; readonly giveUpAfter?: number }
 }
 
 export interface SpawnInit {
@@ -179,7 +180,10 @@ export class Engine implements Runtime {
       handOver: (owner, inbound: Inbound, e) => {
         this.#enqueue(owner as Cell, ON_STREAM, inbound.view, e.from, e.trace ?? newTrace(), inbound, false)
       },
-    }, this.#correlationPrefix)
+    }, this.#correlationPrefix, {
+      every: options.streams?.probeEvery ?? DEFAULT_PROBE.every,
+      giveUpAfter: options.streams?.giveUpAfter ?? DEFAULT_PROBE.giveUpAfter,
+    })
   }
 
   // ---- registry ---------------------------------------------------------------------------

@@ -2,7 +2,7 @@ import type { z } from 'zod'
 import { SchemaViolation, type MurmurError } from '../errors.js'
 import { StreamAborted, StreamBroken } from '../stream.js'
 import type { ReplyHandle } from './replies.js'
-import { CANCEL, DONE, GRANT, nextGrant, type Backward } from './stream-frames.js'
+import { CANCEL, DONE, GRANT, PING, nextGrant, probeStep, type Backward, type ProbeTimings } from './stream-frames.js'
 
 /** How an inbound stream talks back to its sender, and leaves the registry. */
 export interface InboundPort {
@@ -45,6 +45,9 @@ export class Inbound implements ReplyHandle {
   /** The `onStream` call returned or threw. */
   #handled = false
   #waiters: Waiter[] = []
+  /** When the sender last said something (performance.now()). */
+  #heard = performance.now()
+  #pingTimer: ReturnType<typeof setTimeout> | undefined = undefined
 
   constructor(
     readonly sid: string,
@@ -53,6 +56,7 @@ export class Inbound implements ReplyHandle {
     readonly schema: z.ZodType,
     readonly credit: number,
     readonly port: InboundPort,
+    readonly timings: ProbeTimings,
   ) {
     this.granted = credit
     const iterator: AsyncIterableIterator<unknown> = {
@@ -78,8 +82,12 @@ export class Inbound implements ReplyHandle {
 
   // ---- frames from the sender --------------------------------------------------------------
 
-  item(value: unknown): void {
+  item(value: unknown, index: number): void {
+    this.#heard = performance.now()
     if (this.#closed || this.#stopped) return
+    if (index !== this.received) {
+      return this.#terminate(new StreamBroken(`stream ${this.sid}: item ${index} came where ${this.received} was due`, { sid: this.sid }), true)
+    }
     if (this.received >= this.granted) {
       return this.#terminate(new StreamBroken(`stream ${this.sid}: the sender exceeded its credit (${this.granted})`, { sid: this.sid }), true)
     }
@@ -95,6 +103,7 @@ export class Inbound implements ReplyHandle {
   }
 
   end(count: number): void {
+    this.#heard = performance.now()
     if (this.#closed) return
     if (count !== this.received) {
       return this.#terminate(new StreamBroken(`stream ${this.sid} ended after ${count} items, ${this.received} arrived`, { sid: this.sid }), true)
@@ -103,7 +112,18 @@ export class Inbound implements ReplyHandle {
     this.#wake()
   }
 
+  /** A probe: the sender sent `sent` items before it, all of which came before it (fifo). */
+  probe(sent: number): void {
+    this.#heard = performance.now()
+    if (this.#closed) return
+    if (sent !== this.received) {
+      return this.#terminate(new StreamBroken(`stream ${this.sid}: ${sent - this.received} of the items sent never arrived`, { sid: this.sid }), true)
+    }
+    this.port.back([GRANT, this.granted])
+  }
+
   abort(reason: string): void {
+    this.#heard = performance.now()
     if (this.#closed) return
     this.#terminate(new StreamAborted(`the sender aborted stream '${this.view.type}': ${reason}`, { sid: this.sid, reason }), false)
   }
@@ -124,7 +144,10 @@ export class Inbound implements ReplyHandle {
 
   #next(): Promise<IteratorResult<unknown>> {
     const r = this.#poll()
-    if (r === undefined) return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }))
+    if (r === undefined) {
+      this.#watch()
+      return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }))
+    }
     return r instanceof Error ? Promise.reject(r) : Promise.resolve(r)
   }
 
@@ -159,6 +182,28 @@ export class Inbound implements ReplyHandle {
     return this.#closed || this.#stopped ? DONE_RESULT : undefined
   }
 
+  /**
+   * While the consumer waits on an empty buffer, a silent sender is pinged (the same `probeStep` as
+   * the sender's probes): a live sender answers whatever its source is doing, one that is gone ends
+   * the iteration with `StreamBroken` instead of leaving the agent waiting for ever.
+   */
+  #watch(): void {
+    if (this.#pingTimer !== undefined) return
+    const tick = (): void => {
+      this.#pingTimer = undefined
+      if (this.#closed || this.#stopped || this.#waiters.length === 0) return
+      const silent = performance.now() - this.#heard
+      switch (probeStep(silent, this.timings)) {
+        case 'give-up':
+          return this.#terminate(new StreamBroken(`no word from the sender of stream '${this.view.type}' for ${Math.round(silent)} ms`, { sid: this.sid }), true)
+        case 'probe':
+          this.port.back([PING, this.received])
+      }
+      this.#pingTimer = setTimeout(tick, this.timings.every)
+    }
+    this.#pingTimer = setTimeout(tick, this.timings.every)
+  }
+
   #wake(): void {
     while (this.#waiters.length > 0) {
       const r = this.#poll()
@@ -189,6 +234,7 @@ export class Inbound implements ReplyHandle {
 
   /** The stream ends with `error` once what is buffered is consumed (nothing accepted is lost). */
   #terminate(error: MurmurError, tellSender: boolean): void {
+    if (this.#pingTimer !== undefined) clearTimeout(this.#pingTimer)
     this.#error = error
     this.#closed = true
     if (tellSender) this.port.fail(error)

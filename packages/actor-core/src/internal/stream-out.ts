@@ -1,6 +1,6 @@
 import type { MurmurError } from '../errors.js'
-import { StreamAborted, StreamCancelled } from '../stream.js'
-import { ABORT, CANCEL, DONE, END, GRANT, ITEM, OPEN, type Backward, type Forward } from './stream-frames.js'
+import { StreamAborted, StreamBroken, StreamCancelled } from '../stream.js'
+import { ABORT, CANCEL, DONE, END, GRANT, ITEM, OPEN, PING, PROBE, probeStep, type Backward, type Forward, type ProbeTimings } from './stream-frames.js'
 
 /** How an outbound stream reaches its receiver, and leaves the registry. */
 export interface OutboundPort {
@@ -29,6 +29,11 @@ export class Outbound {
   granted = 0
   sent = 0
   #settled = false
+  /** `end` was sent: only `done` (or a failure) is still to come. */
+  #ended = false
+  /** When the receiver last said something (performance.now()). */
+  #heard = 0
+  #probeTimer: ReturnType<typeof setTimeout> | undefined = undefined
   #wake: (() => void) | undefined = undefined
   #resolve!: () => void
   #reject!: (e: unknown) => void
@@ -40,6 +45,7 @@ export class Outbound {
     readonly credit: number,
     readonly port: OutboundPort,
     readonly signal: AbortSignal | undefined,
+    readonly probe: ProbeTimings,
   ) {
     this.promise = new Promise((resolve, reject) => {
       this.#resolve = resolve
@@ -54,20 +60,26 @@ export class Outbound {
     let it: AnyIterator | undefined
     let exhausted = false
     try {
+      this.#heard = performance.now()
       this.port.forward([OPEN, this.type, this.credit], 'ask')
       it = iteratorOf(source)
       for (;;) {
+        if (this.sent >= this.granted) this.#watch()
         while (this.sent >= this.granted && !this.#settled) await new Promise<void>((r) => { this.#wake = r })
         if (this.#settled) break
         const r = await it.next()
         if (r.done === true) {
           exhausted = true
-          if (!this.#settled) this.port.forward([END, this.sent], 'tell')
+          if (!this.#settled) {
+            this.port.forward([END, this.sent], 'tell')
+            this.#ended = true
+            this.#watch()
+          }
           break
         }
         for (let room = this.port.ready(); room !== undefined && !this.#settled; room = this.port.ready()) await room.catch(() => {})
         if (this.#settled) break
-        this.port.forward([ITEM, r.value], 'tell')
+        this.port.forward([ITEM, r.value, this.sent], 'tell')
         this.sent++
       }
     } catch (error) {
@@ -88,14 +100,45 @@ export class Outbound {
     return new StreamAborted(`stream '${this.type}' aborted by its sender`, { sid: this.sid })
   }
 
+  /** Probes the receiver while waiting on it (see `probeStep`); one timer per stream, only while waiting. */
+  #watch(): void {
+    if (this.#probeTimer !== undefined || this.#settled) return
+    const tick = (): void => {
+      this.#probeTimer = undefined
+      if (this.#settled || !(this.#ended || this.sent >= this.granted)) return
+      const silent = performance.now() - this.#heard
+      switch (probeStep(silent, this.probe)) {
+        case 'give-up':
+          return this.#settle(new StreamBroken(`no word from the receiver of stream '${this.type}' for ${Math.round(silent)} ms`, { sid: this.sid }))
+        case 'probe':
+          try {
+            this.port.forward([PROBE, this.sent], 'ask')
+          } catch (error) {
+            return this.#settle(error)
+          }
+      }
+      this.#probeTimer = setTimeout(tick, this.probe.every)
+    }
+    this.#probeTimer = setTimeout(tick, this.probe.every)
+  }
+
   /** A frame from the receiver. */
   back(frame: Backward): void {
+    this.#heard = performance.now()
     switch (frame[0]) {
       case GRANT:
         if (frame[1] > this.granted) this.granted = frame[1]
         return this.#poke()
       case DONE:
         return this.#settle(undefined)
+      case PING:
+        // the consumer waits and heard nothing for a while: say where the stream stands
+        try {
+          this.port.forward([PROBE, this.sent], 'tell')
+        } catch (error) {
+          this.#settle(error)
+        }
+        return
       case CANCEL:
         return this.#settle(new StreamCancelled(`the receiver of stream '${this.type}' stopped after ${frame[1]} of the items`, {
           sid: this.sid, consumed: frame[1],
@@ -105,6 +148,7 @@ export class Outbound {
 
   /** The receiver ended the stream with an error (or no one could take it). */
   fail(error: MurmurError): void {
+    this.#heard = performance.now()
     this.#settle(error)
   }
 
@@ -123,6 +167,7 @@ export class Outbound {
   #settle(error: unknown): void {
     if (this.#settled) return
     this.#settled = true
+    if (this.#probeTimer !== undefined) clearTimeout(this.#probeTimer)
     this.signal?.removeEventListener('abort', this.#onAbort)
     this.port.closed()
     if (error === undefined) this.#resolve()

@@ -5,7 +5,7 @@ import { DEFAULT_STREAM_CREDIT, MAX_STREAM_CREDIT, StreamBroken, type StreamOpti
 import { Inbound } from './stream-in.js'
 import { Outbound } from './stream-out.js'
 import {
-  ABORT, END, GRANT, ITEM, OPEN, STREAM_GUARANTEE, STREAM_TYPE, clampCredit, readBackward, readForward, type Backward, type Forward,
+  ABORT, DEFAULT_PROBE, END, GRANT, ITEM, OPEN, PING, PROBE, STREAM_GUARANTEE, STREAM_TYPE, clampCredit, readBackward, readForward, type Backward, type Forward, type ProbeTimings,
 } from './stream-frames.js'
 
 /** What the stream registry needs of the runtime it lives in (the engine implements it). */
@@ -24,6 +24,9 @@ export interface StreamHost {
   handOver(owner: unknown, inbound: Inbound, opened: Envelope): void
 }
 
+/** Outcomes of closed inbound streams kept for late probes (oldest forgotten first). */
+const KEPT_OUTCOMES = 1024
+
 /** A `fail` envelope's payload as the error it serializes (a malformed one as `HandlerFailed`). */
 function revive(payload: unknown): MurmurError {
   const s = payload as { code?: unknown; message?: unknown } | null
@@ -40,9 +43,11 @@ function revive(payload: unknown): MurmurError {
 export class Streams {
   readonly #out = new Map<string, Outbound>()
   readonly #in = new Map<string, Inbound>()
+  /** The outcome of recently closed inbound streams, to answer a probe whose `done` was lost. */
+  readonly #outcomes = new Map<string, { kind: 'reply' | 'fail'; payload: unknown }>()
   #seq = 0
 
-  constructor(readonly host: StreamHost, readonly prefix: string) {}
+  constructor(readonly host: StreamHost, readonly prefix: string, readonly probe: ProbeTimings = DEFAULT_PROBE) {}
 
   /** Starts streaming `source` to `to` as items of `type`; settles with the receiver's outcome. */
   open(to: AgentAddress, from: AgentAddress | undefined, trace: TraceContext | undefined, type: string,
@@ -65,7 +70,7 @@ export class Streams {
       },
       closed: () => this.#out.delete(sid),
       ready: () => (this.host.hosts(to) ? undefined : this.host.ready(to)),
-    }, options?.signal)
+    }, options?.signal, this.probe)
     this.#out.set(sid, out)
     void out.run(source)
     return out.promise
@@ -77,7 +82,12 @@ export class Streams {
     if (typeof sid !== 'string') return
     if (e.kind === 'reply' || e.kind === 'fail') {
       const out = this.#out.get(sid)
-      if (out === undefined) return // settled already: late grants and duplicates end here
+      if (out === undefined) {
+        // Settled already: late grants and duplicates end here. A ping means a consumer still waits
+        // (this process restarted, or the outcome was lost): it must not wait for ever.
+        if (e.kind === 'reply' && readBackward(e.payload)?.[0] === PING && e.from !== undefined) this.#abandoned(e.from, sid)
+        return
+      }
       if (e.kind === 'fail') return out.fail(revive(e.payload))
       const frame = readBackward(e.payload)
       if (frame !== undefined) out.back(frame)
@@ -87,15 +97,18 @@ export class Streams {
     if (frame === undefined) return
     if (frame[0] === OPEN) return this.#accept(e, sid, frame[1], frame[2])
     const inbound = this.#in.get(sid)
+    const outcome = inbound === undefined && frame[0] === PROBE ? this.#outcomes.get(sid) : undefined
+    if (outcome !== undefined) return this.#back(e, outcome.kind, outcome.payload)
     if (inbound === undefined) {
       // Its receiver stopped, or moved, or this node restarted: the sender must not wait for ever.
       if (frame[0] !== ABORT) this.#back(e, 'fail', new StreamBroken(`stream ${sid} is not open at ${e.to.type}/${e.to.id}`, { sid, ...e.to }).toJSON())
       return
     }
     switch (frame[0]) {
-      case ITEM: return inbound.item(frame[1])
+      case ITEM: return inbound.item(frame[1], frame[2])
       case END: return inbound.end(frame[1])
       case ABORT: return inbound.abort(frame[1])
+      case PROBE: return inbound.probe(frame[1])
     }
   }
 
@@ -123,15 +136,41 @@ export class Streams {
     if (def === undefined) {
       return this.#back(opened, 'fail', new UnknownMessageType(`protocol '${opened.to.type}' has no message type '${type}'`, { type, to: opened.to }).toJSON())
     }
+    let last: { kind: 'reply' | 'fail'; payload: unknown } | undefined
     const inbound = new Inbound(sid, t.owner, type, def.schema, clampCredit(credit, MAX_STREAM_CREDIT), {
-      back: (frame: Backward) => this.#back(opened, 'reply', frame),
-      fail: (error: MurmurError) => this.#back(opened, 'fail', error.toJSON()),
-      closed: () => this.#in.delete(sid),
-    })
+      back: (frame: Backward) => {
+        if (frame[0] !== GRANT) last = { kind: 'reply', payload: frame }
+        this.#back(opened, 'reply', frame)
+      },
+      fail: (error: MurmurError) => {
+        last = { kind: 'fail', payload: error.toJSON() }
+        this.#back(opened, 'fail', last.payload)
+      },
+      closed: () => {
+        this.#in.delete(sid)
+        if (last !== undefined) this.#remember(sid, last)
+      },
+    }, this.probe)
     this.#in.set(sid, inbound)
     this.host.handOver(t.owner, inbound, opened)
     // first credit, unless the hand-over already failed (a full mailbox)
     if (this.#in.get(sid) === inbound) this.#back(opened, 'reply', [GRANT, inbound.granted])
+  }
+
+  #abandoned(receiver: AgentAddress, sid: string): void {
+    try {
+      this.#toReceiver({
+        kind: 'tell', to: receiver, type: STREAM_TYPE, payload: [ABORT, 'the sender no longer has this stream'],
+        guarantee: STREAM_GUARANTEE, correlationId: sid,
+      })
+    } catch {
+      // the receiver is out of reach: it gives up on its own
+    }
+  }
+
+  #remember(sid: string, outcome: { kind: 'reply' | 'fail'; payload: unknown }): void {
+    if (this.#outcomes.size >= KEPT_OUTCOMES) this.#outcomes.delete(this.#outcomes.keys().next().value!)
+    this.#outcomes.set(sid, outcome)
   }
 
   #toReceiver(e: Envelope): void {
