@@ -2,14 +2,16 @@
 import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { runSeed } from './sim/run-seed.js'
+import { runSeed, runSwarmSeed, type SeedResult } from './sim/run-seed.js'
 import { addResult, emptySummary, mergeSummary, type SimSummary } from './sim/summary.js'
 
 /**
- * `pnpm sim [--seeds N] [--seed S] [--nodes K] [--from F] [--workers W] [--ignore kind,…]`
+ * `pnpm sim [--seeds N] [--seed S] [--nodes K] [--from F] [--workers W] [--ignore kind,…] [--swarm [--max-loss P]]`
  *
  * Runs seeds F … F+N-1 (each: a transport cluster under random faults, and atomic broadcast under
- * random faults), checks each history, and prints a summary. `--seed S` runs one seed and prints
+ * random faults), checks each history, and prints a summary. `--swarm` runs whole clusters
+ * instead: Swarm nodes with agents under the seed's faults (message loss up to `--max-loss`,
+ * default 0.1). `--seed S` runs one seed and prints
  * its digest (a replay prints the same) and, if it failed, a short trace. `--ignore` names
  * guarantees whose violations are known bugs: they are counted but do not fail the run.
  */
@@ -22,16 +24,20 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '1' },
     ignore: { type: 'string', default: '' },
     child: { type: 'boolean', default: false },
+    swarm: { type: 'boolean', default: false },
+    'max-loss': { type: 'string', default: '0.1' },
   },
 })
 const nodes = Number(values.nodes)
 const ignored = values.ignore === '' ? [] : (values.ignore as string).split(',')
+const maxLoss = Number(values['max-loss'])
+const one = (seed: number): Promise<SeedResult> => (values.swarm ? runSwarmSeed(seed, { nodes, maxLoss }) : runSeed(seed, { nodes }))
 
 async function runRange(from: number, count: number, progress: boolean): Promise<SimSummary> {
   const sum = emptySummary()
   const started = Date.now()
   for (let s = from; s < from + count; s++) {
-    addResult(sum, await runSeed(s, { nodes }), ignored)
+    addResult(sum, await one(s), ignored)
     if (progress && (s - from) % 10 === 9) process.stderr.write(`\r${s - from + 1}/${count} seeds, ${sum.failed} failed, ${Math.round((Date.now() - started) / 1000)} s  `)
   }
   sum.ms = Date.now() - started
@@ -39,7 +45,7 @@ async function runRange(from: number, count: number, progress: boolean): Promise
 }
 
 if (values.seed !== undefined) {
-  const r = await runSeed(Number(values.seed), { nodes })
+  const r = await one(Number(values.seed))
   console.log(`seed ${r.seed}: ${r.violations.length === 0 ? 'clean' : `${r.violations.length} violations`} (digest ${r.digest}, ${r.ms} ms, ${JSON.stringify(r.stats)})`)
   for (const v of r.violations.slice(0, 10)) console.log(`  ${v.rule}${v.kind ? `/${v.kind}` : ''}: ${v.message}`)
   if (r.trace.length > 0) console.log(`trace (faults and the first violation's messages):\n${r.trace.join('\n')}`)
@@ -63,7 +69,7 @@ else {
     Array.from({ length: workers }, (_, w) => {
       const count = Math.max(0, Math.min(per, seeds - w * per))
       return new Promise<SimSummary>((resolve, reject) => {
-        const child = fork(fileURLToPath(import.meta.url), ['--child', '--from', String(from + w * per), '--seeds', String(count), '--nodes', String(nodes), '--ignore', ignored.join(',')])
+        const child = fork(fileURLToPath(import.meta.url), ['--child', '--from', String(from + w * per), '--seeds', String(count), '--nodes', String(nodes), '--ignore', ignored.join(','), '--max-loss', String(maxLoss), ...(values.swarm ? ['--swarm'] : [])])
         child.once('message', (m) => resolve(m as SimSummary))
         child.once('exit', (code) => (code === 0 ? undefined : reject(new Error(`worker ${w} exited ${code}`))))
       })

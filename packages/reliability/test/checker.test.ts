@@ -93,3 +93,30 @@ t.test('final-state rules: two live activations, diverging directories; nodes th
   t.same(check([up('a'), up('b'), final('a', ['x'], 'D'), final('b', ['x'], 'E'), { t: 'down', at: 9, node: 'b' }, { t: 'healed', at: 10 }]), [], 'a dead node is not counted')
   t.same(check([up('a'), up('b'), final('a', ['x'], 'D'), final('b', ['x'], 'E')]), [], 'no liveness verdict before the heal')
 })
+
+t.test('whole-cluster semantics: at-least-once across a crash, exactly-once between live nodes, messages to agents', async (t) => {
+  const send = (id: string, from: string, at = 1) => ({ t: 'send' as const, at, id, from, to: 'agent:a1', kind: 'reliable-fifo' as const, key: 'a1', seq: Number(id.split('#')[1]) })
+  const deliver = (id: string, node: string, at: number) => ({ t: 'deliver' as const, at, id, node, from: id.split('>')[0] as string, kind: 'reliable-fifo' as const, key: 'a1', seq: Number(id.split('#')[1]) })
+  const up = (node: string) => ({ t: 'up' as const, at: 0, node })
+  const healed = { t: 'healed' as const, at: 100 }
+  const m = 's@1>a1#1'
+
+  // Handled on n1@1, which crashed before its acknowledgement went out; handled again on n2@1.
+  const acrossCrash: HistoryEvent[] = [up('s@1'), up('n1@1'), up('n2@1'), send(m, 's@1'), deliver(m, 'n1@1', 2), { t: 'down', at: 3, node: 'n1@1', how: 'crash' }, deliver(m, 'n2@1', 4), healed]
+  t.same(rules(acrossCrash), [], 'a repeat after the first handler crashed is not a duplicate')
+  // The same, but n1@1 left gracefully: its handoff must not repeat what it handled.
+  t.same(rules(acrossCrash.map((e) => (e.t === 'down' ? { ...e, how: 'leave' as const } : e))), ['reliable-duplicate'], 'a repeat after a graceful leave is a duplicate')
+  // Both handlers alive (a partition, say): a duplicate.
+  t.same(rules(acrossCrash.filter((e) => e.t !== 'down')), ['reliable-duplicate'], 'a repeat while both handlers live is a duplicate')
+  // Handled on a live node first, then on one that crashed later: still a duplicate.
+  t.same(rules([up('s@1'), up('n1@1'), up('n2@1'), send(m, 's@1'), deliver(m, 'n2@1', 2), deliver(m, 'n1@1', 3), { t: 'down', at: 4, node: 'n1@1', how: 'crash' }, healed]), ['reliable-duplicate'], 'a repeat of a handling on a node that lived on is a duplicate')
+  // Three handlings: the first on a crashed node, the other two live: a duplicate.
+  t.same(rules([...acrossCrash.slice(0, -1), deliver(m, 'n3@1', 5), healed]), ['reliable-duplicate'], 'two live handlings after a crashed one: a duplicate')
+
+  // To an agent: lost unless its sender crashed; the agent's node does not matter.
+  const unhandled: HistoryEvent[] = [up('s@1'), up('n1@1'), send(m, 's@1'), healed]
+  t.same(rules(unhandled), ['reliable-lost'], 'a tell to an agent never handled, its sender alive: reliable-lost')
+  t.same(rules([up('s@1'), up('n1@1'), send(m, 's@1'), { t: 'down', at: 2, node: 's@1', how: 'crash' }, healed]), [], 'never handled, but its sender crashed: not lost')
+  t.same(rules([up('s@1'), up('n1@1'), send(m, 's@1'), { t: 'down', at: 2, node: 's@1', how: 'leave' }, healed]), ['reliable-lost'], 'never handled, its sender left gracefully: lost')
+  t.same(rules(unhandled.slice(0, -1)), [], 'before the heal, nothing counts as lost')
+})

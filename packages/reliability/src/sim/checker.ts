@@ -32,10 +32,14 @@ export function check(events: readonly HistoryEvent[]): Violation[] {
   const sends = new Map<string, Send>()
   const deliveries = new Map<string, Deliver[]>()
   const returned = new Set<string>()
+  const crashed = new Set<string>()
   let healed = false
   for (const e of events) {
     if (e.t === 'up') alive.add(e.node)
-    else if (e.t === 'down') alive.delete(e.node)
+    else if (e.t === 'down') {
+      alive.delete(e.node)
+      if (e.how === 'crash') crashed.add(e.node)
+    }
     else if (e.t === 'send') sends.set(e.id, e)
     else if (e.t === 'deliver') {
       const list = deliveries.get(e.id)
@@ -44,7 +48,7 @@ export function check(events: readonly HistoryEvent[]): Violation[] {
     } else if (e.t === 'returned') returned.add(e.id)
     else if (e.t === 'healed') healed = true
   }
-  checkReliable(out, sends, deliveries, returned, alive, healed)
+  checkReliable(out, sends, deliveries, returned, { alive, crashed }, healed)
   checkOrder(out, events)
   checkCausal(out, events)
   checkAtomic(out, events, alive, healed)
@@ -52,17 +56,34 @@ export function check(events: readonly HistoryEvent[]): Violation[] {
   return out
 }
 
-function checkReliable(out: Violation[], sends: Map<string, Send>, deliveries: Map<string, Deliver[]>, returned: Set<string>, alive: Set<string>, healed: boolean): void {
+/**
+ * Exactly once, except across a crash: a node that handled a message and crashed before its
+ * acknowledgement went out cannot tell the sender, so the message is handled again where the
+ * agent lives next. A repeat is a violation unless every earlier handling was on a node life
+ * that crashed (`down` with `how: 'crash'`).
+ */
+function isDuplicate(list: readonly Deliver[], crashed: ReadonlySet<string>): boolean {
+  return list.slice(1).some((_, j) => !list.slice(0, j + 1).every((d) => crashed.has(d.node)))
+}
+
+/**
+ * Lost: a reliable message never handled nor handed back. To a node: counted when both ends are
+ * alive at the end. To an agent (`agent:<id>`): the cluster must get it to the agent wherever it
+ * lives, so it counts unless its sender crashed.
+ */
+function checkReliable(out: Violation[], sends: Map<string, Send>, deliveries: Map<string, Deliver[]>, returned: Set<string>, nodes: { alive: Set<string>; crashed: Set<string> }, healed: boolean): void {
   for (const [id, list] of deliveries) {
-    if (list.length > 1 && isReliable((list[0] as Deliver).kind)) {
+    if (list.length > 1 && isReliable((list[0] as Deliver).kind) && isDuplicate(list, nodes.crashed)) {
       out.push({ rule: 'reliable-duplicate', message: `${id} handled ${list.length} times (${list.map((d) => d.node).join(', ')})`, ids: [id], kind: (list[0] as Deliver).kind })
     }
   }
   if (!healed) return
   for (const [id, s] of sends) {
     if (!isReliable(s.kind) || deliveries.has(id) || returned.has(id)) continue
-    if (alive.has(s.from) && alive.has(s.to)) {
-      out.push({ rule: 'reliable-lost', message: `${id} (${s.kind}) from ${s.from} to ${s.to}, accepted at ${Math.round(s.at)}: never handled, never handed back, both ends alive`, ids: [id], kind: s.kind })
+    const toAgent = s.to.startsWith('agent:')
+    if (toAgent ? !nodes.crashed.has(s.from) : nodes.alive.has(s.from) && nodes.alive.has(s.to)) {
+      const ends = toAgent ? `its sender ${nodes.alive.has(s.from) ? 'alive' : 'left, did not crash'}` : 'both ends alive'
+      out.push({ rule: 'reliable-lost', message: `${id} (${s.kind}) from ${s.from} to ${s.to}, accepted at ${Math.round(s.at)}: never handled, never handed back, ${ends}`, ids: [id], kind: s.kind })
     }
   }
 }

@@ -10,11 +10,15 @@ export const isReliable = (k: Kind): boolean => k === 'reliable-fifo' || k === '
 export type VClock = Readonly<Record<string, number>>
 
 export type HistoryEvent =
-  /** A node (incarnation) started or ended (crash, leave). */
-  | { readonly t: 'up' | 'down'; readonly at: number; readonly node: string }
+  /** A node (incarnation) started or ended (crash, leave; `how` unset: either). */
+  | { readonly t: 'up' | 'down'; readonly at: number; readonly node: string; readonly how?: 'crash' | 'leave' }
   /** A fault the plan injected, for the trace. */
   | { readonly t: 'fault'; readonly at: number; readonly what: string }
-  /** A message the transport accepted (send did not throw). `seq` counts per (from, to, key). */
+  /**
+   * A message the transport accepted (send did not throw). `seq` counts per (from, to, key). `to`
+   * is a node, or `agent:<id>` for a message to an agent, which the cluster must route to wherever
+   * the agent lives: it must be handled unless its sender died.
+   */
   | { readonly t: 'send'; readonly at: number; readonly id: string; readonly from: string; readonly to: string; readonly kind: Kind; readonly key: string; readonly seq: number; readonly vc?: VClock }
   | { readonly t: 'deliver'; readonly at: number; readonly id: string; readonly node: string; readonly from: string; readonly kind: Kind; readonly key: string; readonly seq: number; readonly vc?: VClock }
   /** The sender's transport handed an unacknowledged message back (`peer-down`). */
@@ -49,12 +53,15 @@ export function digest(events: readonly HistoryEvent[]): string {
   return h.toString(16).padStart(8, '0')
 }
 
-/** The events that mention any of `ids` (or a node of theirs), plus every fault: a short trace. */
-export function traceOf(events: readonly HistoryEvent[], ids: readonly string[], limit = 40): string[] {
+/**
+ * The events that mention any of `ids` (or a node of theirs), plus every fault (or those
+ * `keepFault` keeps, where a run records many observations as faults): a short trace.
+ */
+export function traceOf(events: readonly HistoryEvent[], ids: readonly string[], limit = 40, keepFault: (what: string) => boolean = () => true): string[] {
   const wanted = new Set(ids)
   const lines: string[] = []
   for (const e of events) {
-    const mentions = ('id' in e && wanted.has(e.id)) || e.t === 'fault' || e.t === 'up' || e.t === 'down' || e.t === 'healed'
+    const mentions = ('id' in e && wanted.has(e.id)) || (e.t === 'fault' && keepFault(e.what)) || e.t === 'up' || e.t === 'down' || e.t === 'healed'
     if (!mentions) continue
     const { t, at, ...rest } = e
     lines.push(`${String(Math.round(at)).padStart(7)} ${t.padEnd(8)} ${JSON.stringify(rest)}`)

@@ -2,6 +2,7 @@ import { check, type Violation } from './checker.js'
 import { digest, traceOf } from './history.js'
 import { runTransportScenario, type TransportScenarioOptions } from './transport-scenario.js'
 import { runAtomicScenario, type AtomicScenarioOptions } from './atomic-scenario.js'
+import { runSwarmScenario, type SwarmScenarioOptions } from './swarm-scenario.js'
 
 export interface SeedResult {
   readonly seed: number
@@ -37,5 +38,38 @@ export async function runSeed(seed: number, options: SeedOptions = {}): Promise<
     stats: { ...transport.stats, atomicDelivered: atomic.delivered },
     ms: Date.now() - started,
     trace: first === undefined ? [] : traceOf(first.rule.startsWith('atomic') ? atomic.events : transport.events, first.ids),
+  }
+}
+
+export type SwarmSeedOptions = Omit<SwarmScenarioOptions, 'seed'>
+
+/**
+ * Runs one seed of the whole-cluster simulation (Swarm nodes with agents under the seed's faults,
+ * see {@link runSwarmScenario}) and checks its history.
+ *
+ * @example
+ * const r = await runSwarmSeed(42)
+ * r.violations.filter((v) => v.rule === 'reliable-duplicate') // []
+ */
+export async function runSwarmSeed(seed: number, options: SwarmSeedOptions = {}): Promise<SeedResult> {
+  const started = Date.now()
+  const run = await runSwarmScenario({ ...options, seed })
+  const violations = check(run.events)
+  const first = violations[0]
+  return { seed, violations, digest: digest(run.events), stats: run.stats, ms: Date.now() - started, trace: first === undefined ? [] : traceOf(run.events, first.ids, 60, swarmFaultsAbout(first.ids)) }
+}
+
+/**
+ * The swarm scenario records what nodes observe as `fault` lines named `<node>@<n>: …`: keep the
+ * plan's faults, members going down or leaving, and observations about the agents (`ag7`) or nodes
+ * the violation names.
+ */
+function swarmFaultsAbout(ids: readonly string[]): (what: string) => boolean {
+  const names = new Set(ids.flatMap((id) => [id.match(/>([^#]+)#/)?.[1] ?? id, id.split('@')[0] ?? id]))
+  return (what) => {
+    const observation = /^\S+@\d+: (.*)$/.exec(what)
+    if (observation === null) return true
+    const about = observation[1] as string
+    return /member-down|member-left/.test(about) || about.split(/[ ()#>]/).some((word) => names.has(word))
   }
 }
