@@ -872,6 +872,7 @@ class TransportNode implements Transport {
       if (lane.link) this.#retire(lane.link, reason)
       lane.link = undefined
       for (const [flags, key, payload] of unackedEntries(lane.out)) {
+        if (flags & Flag.tooLarge) continue // reported when it was dropped
         const guarantee = guaranteeOf(flags)
         unacknowledged.push(key === null ? { channel: lane.channel.name, guarantee, payload } : { channel: lane.channel.name, guarantee, key, payload })
       }
@@ -1013,6 +1014,40 @@ class TransportNode implements Transport {
     if (!control.dirty) this.#markDirty(control)
   }
 
+  /**
+   * A data frame over `maxMessageSize`. Several messages: split in halves, each sent (and split)
+   * on its own. One message: it can never be sent. A best-effort one is dropped; a reliable one
+   * goes as a placeholder without its payload (`Flag.tooLarge`), in its slot of the out buffer too,
+   * so that retransmissions, the receiver's sequence and causal counts stay whole and the messages
+   * after it are not stuck behind it for ever. Either way counted and reported as `FrameTooLarge`.
+   */
+  #sendOversize(conn: Conn, frame: unknown[], count: number, size: number): void {
+    if (count > 1) {
+      const head: unknown[] = [frame[0], frame[1]]
+      const tail: unknown[] = [frame[0], frame[1]]
+      let n = 0
+      for (let i = 2; i < frame.length; n++) {
+        const width = (frame[i] as number) & Flag.causal ? 5 : 4
+        for (let j = 0; j < width; j++) (n < count >> 1 ? head : tail).push(frame[i + j])
+        i += width
+      }
+      this.#sendData(conn, head, count >> 1)
+      this.#sendData(conn, tail, count - (count >> 1))
+      return
+    }
+    const flags = frame[2] as number
+    this.#counters.tooLargeDropped++
+    this.#report(new FrameTooLarge(`a message of ${size} bytes exceeds maxMessageSize (${this.#maxMessageSize}): dropped`, { size, max: this.#maxMessageSize, channel: (conn.lane as Lane).channel.name }), conn)
+    if (!(flags & Flag.reliable)) return
+    const out = (conn.lane as Lane).out
+    const i = offsetOf(out, frame[3] as number)
+    out.buf[i] = flags | Flag.tooLarge
+    out.buf[i + 3] = null
+    frame[2] = flags | Flag.tooLarge
+    frame[5] = null
+    this.#sendData(conn, frame, 1)
+  }
+
   #sendData(conn: Conn, frame: unknown[], count: number): void {
     const lane = conn.lane as Lane
     lane.ackDue = false
@@ -1024,8 +1059,7 @@ class TransportNode implements Transport {
       return
     }
     if (bytes.byteLength > this.#maxMessageSize) {
-      // Cannot be sent at all. Reliable messages in it stay unacked and come back in `peer-down`.
-      this.#report(new FrameTooLarge(`outgoing frame of ${bytes.byteLength} bytes exceeds maxMessageSize`, { size: bytes.byteLength }), conn)
+      this.#sendOversize(conn, frame, count, bytes.byteLength)
       return
     }
     const id = ++this.#chunkId
@@ -1280,6 +1314,10 @@ class TransportNode implements Transport {
   }
 
   #deliver(lane: Lane, flags: number, key: string | null, payload: unknown): void {
+    if (flags & Flag.tooLarge) {
+      this.#counters.tooLargeReceived++
+      return
+    }
     this.#counters.messagesDelivered++
     const from = lane.session.peer
     const channel = lane.channel.name

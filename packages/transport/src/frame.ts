@@ -40,6 +40,12 @@ export const Flag = {
   broadcast: 32,
   atomic: 64,
   gossip: 128,
+  /**
+   * Not a guarantee: the message was larger than `maxMessageSize` and went without its payload,
+   * so that its sequence number (and causal count) still reach the peer and the messages after it
+   * flow; the receiver advances past it and counts it, and delivers nothing.
+   */
+  tooLarge: 256,
 } as const
 
 const encoder = new Encoder({})

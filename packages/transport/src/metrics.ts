@@ -8,6 +8,10 @@ export function createCounters() {
     messagesSent: 0,
     messagesDelivered: 0,
     bestEffortDropped: 0,
+    /** Messages over `maxMessageSize`, dropped at the sender (reported as `FrameTooLarge`). */
+    tooLargeDropped: 0,
+    /** Placeholders of such messages that arrived here (nothing delivered). */
+    tooLargeReceived: 0,
     retransmitted: 0,
     /** Acks of data lanes sent on the control lane (they had no data to ride on). */
     acksViaControl: 0,
