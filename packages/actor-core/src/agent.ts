@@ -34,6 +34,11 @@ export interface AgentClass<P extends AnyProtocol = AnyProtocol, I = any> {
   new (): Agent<P, I> & Handlers<P>
   readonly protocol: P
   readonly supervision?: SupervisionOptions
+  /**
+   * The mailbox of every agent of this class unless `spawn` says otherwise: how agents the cluster
+   * activates by itself (a first message, a move, a restart after a crash) are bounded.
+   */
+  readonly mailbox?: MailboxOptions
   readonly name: string
 }
 

@@ -212,7 +212,7 @@ t.test('local: the receiver stops mid-stream: AgentStopped; a failing onStream f
 const cbor = new Encoder({ useRecords: false })
 
 /** Two systems; every envelope is routed to the other one through cbor-x, on the next turn. */
-function pair(drop: (e: Envelope) => boolean = () => false) {
+function pair(drop: (e: Envelope) => boolean = () => false, late: (e: Envelope) => number = () => 0, twice: (e: Envelope) => boolean = () => false) {
   const streams = { probeEvery: 40, giveUpAfter: 400 }
   const nodes: Record<string, ActorSystem> = { a: new ActorSystem({ name: 'a', streams }), b: new ActorSystem({ name: 'b', streams }) }
   const wire: Envelope[] = []
@@ -226,7 +226,10 @@ function pair(drop: (e: Envelope) => boolean = () => false) {
         wire.push(e)
         if (drop(e)) return true // lost on the way
         const copy = cbor.decode(cbor.encode(e)) as Envelope
-        setImmediate(() => target.deliver(copy))
+        const ms = late(e)
+        if (ms > 0) setTimeout(() => target.deliver(copy), ms)
+        else setImmediate(() => target.deliver(copy))
+        if (twice(e)) setTimeout(() => target.deliver(cbor.decode(cbor.encode(e)) as Envelope), 5)
         return true
       },
     })
@@ -359,4 +362,19 @@ t.test('seam: a slow source and a slow consumer, each silent longer than giveUpA
   seenOf('r9').step = (n) => (n === 0 ? new Promise((r) => setTimeout(r, 600)) : undefined)
   await a.ref(SinkAgent, 'r9').stream('num', range(4).map((n) => ({ n })), { credit: 1 })
   t.same(seenOf('r9').items, range(4), 'a consumer busy for 600 ms with credit 1: the sender probed, the receiver answered')
+})
+
+t.test('seam: an item overtaken by later ones (a re-routed message) and duplicates still give each item once, in order', async (t) => {
+  const kind = (e: Envelope) => (Array.isArray(e.payload) ? e.payload[0] : undefined)
+  const index = (e: Envelope) => (Array.isArray(e.payload) ? e.payload[2] : undefined)
+  const { a, b, close } = pair(
+    () => false,
+    (e) => (kind(e) === 1 && index(e) === 3 ? 60 : 0), // item 3 arrives after 4…
+    (e) => kind(e) === 1 && (index(e) as number) % 5 === 0, // items 0, 5, 10, … arrive twice
+  )
+  t.teardown(close)
+  b.spawn(SinkAgent, { id: 'r10' })
+  await a.ref(SinkAgent, 'r10').stream('num', range(30).map((n) => ({ n })), { credit: 6 })
+  t.same(seenOf('r10').items, range(30))
+  t.equal(seenOf('r10').error, undefined)
 })

@@ -12,6 +12,7 @@ export interface AgentCtor {
   new (): object
   readonly protocol: AnyProtocol
   readonly supervision?: SupervisionOptions
+  readonly mailbox?: MailboxOptions
   readonly name: string
 }
 

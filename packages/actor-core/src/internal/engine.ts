@@ -288,12 +288,12 @@ export class Engine implements Runtime {
   }
 
   #cellOptions(cls: AgentCtor, init: SpawnInit | undefined): CellOptions {
-    const capacity = init?.mailbox?.capacity ?? Infinity
+    const capacity = init?.mailbox?.capacity ?? cls.mailbox?.capacity ?? Infinity
     if (!(capacity > 0)) throw new RangeError('mailbox capacity must be positive')
     return {
       supervision: resolveSupervision(cls.supervision, init?.supervision),
       capacity,
-      overflow: init?.mailbox?.overflow ?? 'reject',
+      overflow: init?.mailbox?.overflow ?? cls.mailbox?.overflow ?? 'reject',
     }
   }
 

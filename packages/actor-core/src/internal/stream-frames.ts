@@ -94,10 +94,12 @@ export const DEFAULT_PROBE: ProbeTimings = { every: 1000, giveUpAfter: 15_000 }
 
 /**
  * What a sender waiting on its receiver (for credit, or for `done` after `end`) does after `silent`
- * ms without a frame from it. A probe travels behind the items (same fifo sequence): the receiver
- * answers with its current grant, or with `StreamBroken` when items before the probe never came
- * or it does not know the stream (its node restarted, its agent moved); a lost grant or `done`
- * (a session that ended under them) is so repaired, and a receiver that is gone ends the stream.
+ * ms without a frame from it. The receiver answers a probe with its current grant (or the outcome
+ * of a stream it already closed), or with `StreamBroken` when it does not know the stream (its
+ * node restarted, its agent moved): a lost grant or `done` (a session that ended under them) is so
+ * repaired, and a receiver that is gone ends the stream. The same steps drive the receiver's
+ * pings of a silent sender. Items missing for `giveUpAfter` while the sender says it sent them
+ * are lost: the stream ends with `StreamBroken`.
  */
 export function probeStep(silent: number, t: ProbeTimings): 'wait' | 'probe' | 'give-up' {
   if (silent >= t.giveUpAfter) return 'give-up'

@@ -31,6 +31,10 @@ export class Inbound implements ReplyHandle {
   readonly view: { readonly type: string; readonly items: AsyncIterable<unknown> }
   #queue: unknown[] = []
   #head = 0
+  /** Validated items that came before an earlier one (a re-routed message overtaken), by index. */
+  readonly #early = new Map<number, unknown>()
+  /** Since when an item is missing while later ones (or the sender's count) say it was sent. */
+  #gapSince: number | undefined = undefined
   received = 0
   consumed = 0
   granted: number
@@ -77,7 +81,7 @@ export class Inbound implements ReplyHandle {
 
   /** Items received and not yet consumed. */
   get buffered(): number {
-    return this.#queue.length - this.#head
+    return this.#queue.length - this.#head + this.#early.size
   }
 
   // ---- frames from the sender --------------------------------------------------------------
@@ -85,41 +89,62 @@ export class Inbound implements ReplyHandle {
   item(value: unknown, index: number): void {
     this.#heard = performance.now()
     if (this.#closed || this.#stopped) return
-    if (index !== this.received) {
-      return this.#terminate(new StreamBroken(`stream ${this.sid}: item ${index} came where ${this.received} was due`, { sid: this.sid }), true)
-    }
-    if (this.received >= this.granted) {
+    if (index < this.received || this.#early.has(index)) return // a duplicate: re-routed after a session ended
+    if (index >= this.granted) {
       return this.#terminate(new StreamBroken(`stream ${this.sid}: the sender exceeded its credit (${this.granted})`, { sid: this.sid }), true)
     }
     const parsed = this.schema.safeParse(value)
     if (!parsed.success) {
-      return this.#terminate(new SchemaViolation(`item ${this.received} of stream '${this.view.type}' does not match its schema`, {
-        type: this.view.type, sid: this.sid, index: this.received, issues: parsed.error.issues as unknown,
+      return this.#terminate(new SchemaViolation(`item ${index} of stream '${this.view.type}' does not match its schema`, {
+        type: this.view.type, sid: this.sid, index, issues: parsed.error.issues as unknown,
       }), true)
+    }
+    if (index !== this.received) {
+      // Early: held (within the credit, so the buffer bound holds) until the missing ones come.
+      this.#early.set(index, parsed.data)
+      this.#gapSince ??= performance.now()
+      return
     }
     this.received++
     this.#queue.push(parsed.data)
+    for (let v = this.#early.get(this.received); this.#early.delete(this.received); v = this.#early.get(this.received)) {
+      this.received++
+      this.#queue.push(v)
+    }
+    this.#gapSince = this.#early.size > 0 ? performance.now() : undefined
     this.#wake()
   }
 
   end(count: number): void {
     this.#heard = performance.now()
     if (this.#closed) return
-    if (count !== this.received) {
-      return this.#terminate(new StreamBroken(`stream ${this.sid} ended after ${count} items, ${this.received} arrived`, { sid: this.sid }), true)
+    if (count < this.received + this.#early.size) {
+      return this.#terminate(new StreamBroken(`stream ${this.sid} ended after ${count} items, more arrived`, { sid: this.sid }), true)
     }
     this.#end = count
+    this.#noteGap(count)
     this.#wake()
   }
 
-  /** A probe: the sender sent `sent` items before it, all of which came before it (fifo). */
+  /** A probe: the sender has sent `sent` items. Answered with the current grant. */
   probe(sent: number): void {
     this.#heard = performance.now()
     if (this.#closed) return
-    if (sent !== this.received) {
-      return this.#terminate(new StreamBroken(`stream ${this.sid}: ${sent - this.received} of the items sent never arrived`, { sid: this.sid }), true)
-    }
+    if (this.#noteGap(sent)) return
     this.port.back([GRANT, this.granted])
+  }
+
+  /**
+   * The sender says it sent `sent` items: if some are missing, they are late (re-routed) or lost.
+   * Late ones come within `giveUpAfter`; after that the stream ends with `StreamBroken`. True when
+   * it did.
+   */
+  #noteGap(sent: number): boolean {
+    if (sent <= this.received) return false
+    const since = (this.#gapSince ??= performance.now())
+    if (performance.now() - since < this.timings.giveUpAfter) return false
+    this.#terminate(new StreamBroken(`stream ${this.sid}: item ${this.received} of ${sent} sent never arrived`, { sid: this.sid }), true)
+    return true
   }
 
   abort(reason: string): void {
@@ -192,6 +217,7 @@ export class Inbound implements ReplyHandle {
     const tick = (): void => {
       this.#pingTimer = undefined
       if (this.#closed || this.#stopped || this.#waiters.length === 0) return
+      if (this.#gapSince !== undefined && this.#noteGap(this.received + 1)) return
       const silent = performance.now() - this.#heard
       switch (probeStep(silent, this.timings)) {
         case 'give-up':
@@ -228,6 +254,7 @@ export class Inbound implements ReplyHandle {
     }
     this.#queue.length = 0
     this.#head = 0
+    this.#early.clear()
     for (const w of this.#waiters.splice(0)) w.resolve(DONE_RESULT)
     return DONE_RESULT
   }
