@@ -41,6 +41,35 @@ t.test('overflow reject: tell throws MailboxFull, ask rejects; nothing accepted 
   t.equal(await a.ask('get', {}), 3, 'the three accepted ones were handled')
 })
 
+t.test("a class's static mailbox bounds every agent of it unless spawn says otherwise", async (t) => {
+  const system = new ActorSystem()
+  t.teardown(() => system.stop())
+  class BoundedCounter extends CounterAgent {
+    static mailbox = { capacity: 2 }
+  }
+  const a = system.spawn(BoundedCounter)
+  a.tell('add', { n: 1 })
+  a.tell('add', { n: 1 })
+  t.throws(() => a.tell('add', { n: 1 }), MailboxFull, 'the class capacity (2) holds, with the default overflow (reject)')
+  await new Promise((r) => setImmediate(r))
+  t.equal(await a.ask('get', {}), 2)
+  const b = system.spawn(BoundedCounter, { mailbox: { capacity: 5 } })
+  for (let i = 0; i < 5; i++) b.tell('add', { n: 1 })
+  t.throws(() => b.tell('add', { n: 1 }), MailboxFull, "spawn's capacity overrides the class's")
+  // One class per protocol in a system: another system for another class of the same protocol.
+  const other = new ActorSystem()
+  t.teardown(() => other.stop())
+  const letters: DeadLetter[] = []
+  other.deadLetters.on((dl) => letters.push(dl))
+  class Dropping extends CounterAgent {
+    static mailbox = { capacity: 1, overflow: 'drop-newest' } as const
+  }
+  const c = other.spawn(Dropping)
+  c.tell('add', { n: 1 })
+  c.tell('add', { n: 2 })
+  t.equal(letters.length, 1, "the class's overflow policy too")
+})
+
 t.test('overflow drop-newest: the new message is dead-lettered', async (t) => {
   const system = new ActorSystem()
   t.teardown(() => system.stop())

@@ -177,7 +177,7 @@ t.test('TLS end to end: two uws transports and a two-node swarm over wss; plain 
 })
 
 /** A node with links injected straight into its core, and a compromised peer on one of them. */
-async function compromisedPeer(init: { maxFrameSize?: number } = {}) {
+async function compromisedPeer(init: { maxFrameSize?: number; maxHeldBytes?: number } = {}) {
   const net = createMemoryNetwork({ seed: 5, traceLimit: 0 })
   const injector = injectingConnector(net.connector('node'))
   const node: Transport = createTransport({ nodeId: 'node', cluster: 'sec', secret: SECRET, connector: injector.factory, clock: net.clockFor('node'), heartbeatInterval: 1e9, ...init })
@@ -203,23 +203,27 @@ t.test('per-peer limit: frame size', async (t) => {
   t.equal(delivered, 1, 'the link still works for a proper frame')
 })
 
-t.test('per-peer limit: memory held back for a reliable gap (GAP: bounded by count, not bytes)', async (t) => {
-  const { node, link, close } = await compromisedPeer()
+t.test('per-peer limit: memory held back for a reliable gap is bounded by bytes (maxHeldBytes)', async (t) => {
+  const budget = 16 << 20
+  const { node, link, close } = await compromisedPeer({ maxHeldBytes: budget })
   t.teardown(close)
   const before = settledHeap()
-  // Sequence number 1 never comes: every later message is held back, waiting for it.
+  // Sequence number 1 never comes: every later message would wait for it (300 x 200 KB = 60 MB).
   const payload = 'x'.repeat(200 << 10)
   for (let seq = 2; seq <= 301; seq++) link.frame(dataFrame(`${seq}${payload}`, seq))
   const grown = (settledHeap() - before) / (1 << 20)
-  t.ok((node.metrics().heldBack ?? 0) >= 300, `all 300 messages are held back (${node.metrics().heldBack})`)
-  t.comment(`held back by one peer: ${grown.toFixed(1)} MiB (hold-back is capped at 2^18 messages per lane, whatever their size)`)
-  t.ok(grown < 16, 'held-back bytes per peer should stay under a bound (16 MiB here)', { todo: `gap: ${grown.toFixed(0)} MiB held for one peer; see docs/reliability.md` })
+  const m = node.metrics()
+  t.comment(`held back by one peer: ${m.heldBack} messages, ${((m.heldBytes ?? 0) / (1 << 20)).toFixed(1)} MiB by the transport's count, heap +${grown.toFixed(1)} MiB; ${m.holdBackRefused} refused`)
+  t.ok((m.holdBackRefused ?? 0) > 0, 'past the budget, messages are refused unacknowledged (the sender resends them later)')
+  t.ok((m.heldBytes ?? Infinity) <= budget, 'the bytes held stay within maxHeldBytes')
+  t.ok(grown < 32, `and so does the heap, give or take the strings' overhead (+${grown.toFixed(1)} MiB for a 16 MiB budget)`)
 })
 
-t.test('per-peer limits: message rate and pending asks (GAP: none in transport or swarm)', async (t) => {
+t.test('per-peer limits: message rate (rateLimit) holds back a 50,000-ask burst; nothing accepted is lost', async (t) => {
   const net = createMemoryNetwork({ seed: 6, traceLimit: 0 })
   net.autoRun()
-  const a = await Swarm.start({ port: 0, secret: SECRET, agents: [TallyAgent], transport: createMemoryTransport(net, { nodeId: 'a', cluster: 'sec', secret: SECRET }), clock: net.clockFor('a') })
+  const rate = 5_000
+  const a = await Swarm.start({ port: 0, secret: SECRET, agents: [TallyAgent], transport: createMemoryTransport(net, { nodeId: 'a', cluster: 'sec', secret: SECRET, rateLimit: { messagesPerSecond: rate, burst: rate } }), clock: net.clockFor('a') })
   const evil = createMemoryTransport(net, { nodeId: 'evil', cluster: 'sec', secret: SECRET })
   t.teardown(async () => {
     await evil.stop()
@@ -233,13 +237,24 @@ t.test('per-peer limits: message rate and pending asks (GAP: none in transport o
   TallyAgent.onHandled = (_id, stream) => stream === 'flood' && handled++
   t.teardown(() => (TallyAgent.onHandled = undefined))
   const N = 50_000
-  for (let i = 0; i < N; i++) evil.send('a', [1, 'tally', 'victim', 'add', { stream: 'flood', seq: i }, 'evil', 0, null, null, `c${i}`, 'evil'], { guarantee: ['reliable'] })
-  await until(() => handled === N, 30_000)
-  t.comment(`one peer's ${N} asks in one burst: ${handled} accepted and handled, none refused`)
-  t.ok(handled < N, 'a per-peer rate or pending-ask limit should refuse part of a 50,000-ask burst', { todo: 'gap: no per-peer message-rate or pending-ask limit; mailboxes of swarm-activated agents are unbounded' })
+  // The swarm's envelope layout (internal/wire.ts): [kind, toType, toId, type, payload, origin, hops,
+  // traceHead, traceTail, spanHead, spanTail, seq, originIncarnation, correlationHead, correlationTail, replyTo].
+  for (let i = 0; i < N; i++) evil.send('a', [1, 'tally', 'victim', 'add', { stream: 'flood', seq: i }, 'evil', 0, null, null, null, null, null, null, '', `c${i}`, 'evil'], { guarantee: ['reliable'] })
+  // The memory network's time is virtual (autoRun may run it faster than the wall clock): the limit is per virtual second.
+  const clock = net.clockFor('a')
+  const started = clock.now()
+  await new Promise((r) => setTimeout(r, 1000))
+  const firstSecond = handled
+  const seconds = (clock.now() - started) / 1000
+  t.comment(`one peer's ${N} asks in one burst: ${firstSecond} handled in the first ${seconds.toFixed(1)} s (limit ${rate}/s + burst ${rate}); rateLimited ${a.transport.metrics().rateLimited}`)
+  t.ok(firstSecond <= rate * (seconds + 1) * 1.2, 'the receiver takes no more than its rate limit allows')
+  t.ok((a.transport.metrics().rateLimited ?? 0) > 0, 'the excess is refused and counted (left unacknowledged: the sender resends it)')
+  // Bounding the agents' side too: a class's static mailbox; here the flood is reliable, so it all arrives in the end.
+  await until(() => handled === N, 60_000)
+  t.equal(handled, N, 'every message of the burst is handled in the end, once')
 })
 
-t.test('per-peer cost of one frame: deeply nested CBOR (GAP: no nesting limit before decode)', async (t) => {
+t.test('per-peer cost of one frame: deeply nested CBOR is refused before it is decoded', async (t) => {
   const { link, errors, close } = await compromisedPeer({ maxFrameSize: 64 << 10 })
   t.teardown(close)
   const depth = 60_000
@@ -248,10 +263,10 @@ t.test('per-peer cost of one frame: deeply nested CBOR (GAP: no nesting limit be
   const started = process.hrtime.bigint()
   for (let i = 0; i < 20; i++) link.frame(nested)
   const perFrame = Number(process.hrtime.bigint() - started) / 20 / 1e6
-  t.equal(errors.at(-1)?.code, 'MALFORMED_FRAME', 'a frame nested 60,000 deep is a MalformedFrame (the decoder hits the stack limit)')
+  t.equal(errors.at(-1)?.code, 'FRAME_TOO_DEEP', 'a frame nested 60,000 deep is FrameTooDeep (refused by the walk before decoding)')
   t.notOk(link.closed, 'and the link stays up')
   t.comment(`one 60 KB nested frame costs ${perFrame.toFixed(2)} ms of the node's CPU`)
-  t.ok(perFrame < 0.5, 'rejecting a nested frame should cost about what reading it costs', { todo: `gap: ${perFrame.toFixed(1)} ms per 60 KB frame: ${(0.06 / (perFrame / 1000)).toFixed(1)} MB/s saturates a core` })
+  t.ok(perFrame < 2, `rejecting a nested frame costs about what reading it costs (${perFrame.toFixed(2)} ms for 60 KB; 14-26 ms before the walk)`)
   // The same frame before any handshake: decoded in full too, then the link is closed.
   const injector = injectingConnector(createMemoryNetwork({ seed: 1 }).connector('n2'))
   const n2 = createTransport({ nodeId: 'n2', cluster: 'sec', secret: SECRET, connector: injector.factory, clock: { now: Date.now, setTimeout, clearTimeout, defer: setImmediate } as never })

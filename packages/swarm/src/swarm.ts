@@ -10,7 +10,7 @@ import {
   type Agent,
   type SupervisionOptions,
 } from '@murmur/actor-core'
-import { createUwsTransport, systemClock, type TlsInit, type ChannelConfig, type Clock, type Guarantee, type Transport } from '@murmur/transport'
+import { createUwsTransport, systemClock, type TlsInit, type ChannelConfig, type Clock, type Guarantee, type Transport, type TransportInit } from '@murmur/transport'
 import { swim, type FailureDetectorFactory } from './failure-detector.js'
 import { rendezvous, type PlacementStrategy } from './placement.js'
 import { SwarmEngine, type EngineTimings, type MemberInfo, type SwarmEvents } from './swarm-engine.js'
@@ -104,6 +104,16 @@ export interface SwarmOptions {
   readonly quorum?: readonly string[]
   /** Tunables of partition handling (reconnect period) and conflict delivery. */
   readonly serviceTimings?: Partial<ServiceTimings>
+  /**
+   * What one peer may cost this node (see `@murmur/transport`): `rateLimit` (messages per second
+   * per peer; best-effort excess dropped, reliable excess resent later), `maxHeldBytes` (held for
+   * a gap or a causal cause), `maxFrameSize`, `maxMessageSize`. Bound the agents' side with a
+   * class's `static mailbox = { capacity, overflow }`. Ignored with a ready-made `transport`.
+   *
+   * @example
+   * Swarm.start({ port: 7000, secret, agents, limits: { rateLimit: { messagesPerSecond: 50_000 } } })
+   */
+  readonly limits?: Pick<TransportInit, 'rateLimit' | 'maxHeldBytes' | 'maxFrameSize' | 'maxMessageSize'>
 }
 
 /** Options of {@link Swarm.spawn}. */
@@ -181,6 +191,7 @@ export class Swarm {
         // envelopes go over its chunk size and reliable traffic collapses into retransmissions
         // (≈ 14k msg/s); 1024 per frame keeps frames whole (≈ 130k msg/s in one process).
         maxBatch: 1024,
+        ...options.limits,
       })
     await transport.start()
     const clock = options.clock ?? systemClock
