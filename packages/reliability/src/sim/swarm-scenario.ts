@@ -103,7 +103,7 @@ async function run(options: SwarmScenarioOptions): Promise<SwarmScenarioResult> 
   const livesOf = new Map<string, number>()
   const sent = new Map<string, string>()
   const handled = new Set<string>()
-  const stats = { sent: 0, refused: 0, delivered: 0, deadLetters: 0, crashes: 0, partitions: 0, restarts: 0, leaves: 0, formMs: 0, convergeMs: -1, drainMs: -1, quietMs: 0, malformed: 0, parked: 0, conflicts: 0, unhostedAtEnd: 0, duplicatesDropped: 0, retransmitted: 0 }
+  const stats = { sent: 0, refused: 0, delivered: 0, deadLetters: 0, crashes: 0, partitions: 0, restarts: 0, leaves: 0, formMs: 0, convergeMs: -1, drainMs: -1, quietMs: 0, malformed: 0, parked: 0, conflicts: 0, unhostedAtEnd: 0, unconnectedPairs: 0, duplicatesDropped: 0, retransmitted: 0 }
   const now = (): number => net.clock.now()
   let faultsOn = false
 
@@ -282,7 +282,8 @@ async function run(options: SwarmScenarioOptions): Promise<SwarmScenarioResult> 
   const formed = (): boolean => {
     const ls = live()
     const want = ls.map((l) => l.name).sort().join(',')
-    return ls.length === lives.size && ls.every((l) => aliveMembers(l.node as Swarm) === want)
+    const starting = [...lives.values()].some((l) => l.alive && l.node === undefined)
+    return !starting && ls.every((l) => aliveMembers(l.node as Swarm) === want)
   }
   /**
    * Membership, directories and placement agree: one directory, no agent hosted twice. (An agent
@@ -356,6 +357,12 @@ async function run(options: SwarmScenarioOptions): Promise<SwarmScenarioResult> 
       stats.conflicts += sm.conflicts ?? 0
     }
     stats.unhostedAtEnd = agentIds.length - hostedAtEnd.size
+    // Live members that hold each other alive yet have no session: traffic between them parks.
+    for (const l of live()) {
+      const node = l.node as Swarm
+      const peers = new Set(node.transport.peers().map((p) => p.nodeId))
+      for (const m of node.members()) if (m.id > l.name && m.status === 'alive' && !peers.has(m.id)) stats.unconnectedPairs++
+    }
     options.inspect?.(new Map(live().map((l) => [l.name, l.node as Swarm])), net)
   } finally {
     // What the shutdown does is not part of the run: recording stops here, and the nodes die.
