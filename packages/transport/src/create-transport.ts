@@ -57,7 +57,7 @@ import {
 } from './handshake.js'
 import { createCounters } from './metrics.js'
 import { refill, take, tokenBucket, validRateLimit, type RateLimit, type TokenBucket } from './rate-limit.js'
-import { ack, classify, offsetOf, push, rewind, unackedEntries } from './reliable.js'
+import { ack, classify, offsetOf, push, rewind, unackedCount, unackedEntries } from './reliable.js'
 import {
   CONTROL,
   dialerOf,
@@ -396,7 +396,9 @@ class TransportNode implements Transport {
     }
     const key = options?.key
     const lane = session.lanes[channel.firstLane + laneFor(key, channel.parallelism)] as Lane
-    const buffered = session.queued * this.#avgMessageBytes + session.linkBytes
+    // The control lane (membership, acks, directory) is measured on its own: bulk data buffered on
+    // the other lanes must never make a probe be dropped or a control message be refused.
+    const buffered = channel.firstLane === 0 ? this.#laneBuffered(lane) : session.queued * this.#avgMessageBytes + session.linkBytes
     if (flags & Flag.reliable) {
       if (buffered > this.#limits.hardLimit) {
         this.#counters.overloaded++
@@ -973,7 +975,9 @@ class TransportNode implements Transport {
     session.queued -= queue.length / 4
     queue.length = 0
     const out = lane.out
-    let budget = session.window - inFlight(session)
+    // The window bounds bulk traffic; the control lane is outside it, or a full window of bulk
+    // messages would hold a membership probe or an ack behind it.
+    let budget = lane.channel.firstLane === 0 ? Infinity : session.window - inFlight(session)
     if (out.sent === out.acked && out.sent < out.nextSeq - 1) lane.progressAt = this.#now
     const buf = out.buf
     while (budget > 0 && out.sent < out.nextSeq - 1) {
@@ -1331,6 +1335,11 @@ class TransportNode implements Transport {
   }
 
   // ---------------------------------------------------------------- flow control and timers
+
+  /** What one lane holds toward its peer: queued, unacknowledged, and in its link's buffer. */
+  #laneBuffered(lane: Lane): number {
+    return (lane.queue.length / 4 + unackedCount(lane.out)) * this.#avgMessageBytes + lane.linkBytes
+  }
 
   #buffered(session: Session): number {
     return session.queued * this.#avgMessageBytes + session.linkBytes
