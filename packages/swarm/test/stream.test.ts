@@ -73,7 +73,8 @@ const range = (n: number) => [...Array(n).keys()]
 async function memoryCluster(t: Parameters<Parameters<typeof t.test>[1]>[0]): Promise<MemoryCluster> {
   const c = new MemoryCluster(7)
   t.teardown(() => c.close())
-  for (const id of ['a', 'b', 'c']) await c.add(id, id === 'a' ? [] : ['a'], { agents: [StreamSinkAgent] })
+  const system = { streams: { probeEvery: 100, giveUpAfter: 1500 } }
+  for (const id of ['a', 'b', 'c']) await c.add(id, id === 'a' ? [] : ['a'], { agents: [StreamSinkAgent], system })
   await c.until(() => c.converged(), 'membership')
   return c
 }
@@ -128,6 +129,20 @@ t.test('memory network: typed errors cross nodes (unknown agent, bad item, recei
   const stopped = t.rejects(p, AgentStopped)
   await c.nodes.get('c')!.system.stop(c.nodes.get('c')!.ref(StreamSinkAgent, 'm5'))
   await stopped
+})
+
+t.test('memory network: the receiving node crashes mid-stream: the sender does not wait for ever', async (t) => {
+  const c = await memoryCluster(t)
+  const a = c.nodes.get('a')!
+  await a.spawn(StreamSinkAgent, { id: 'm6', placement: pinned('b') })
+  seenOf('m6').step = () => new Promise((r) => setTimeout(r, 5))
+  const p = a.ref(StreamSinkAgent, 'm6').stream('num', counted(100_000).source, { credit: 8 })
+  const outcome = p.then(() => 'resolved', (e: unknown) => (e as { code?: string }).code ?? String(e))
+  await c.until(() => seenOf('m6').nums.length > 20, 'the stream flows')
+  const t0 = Date.now()
+  c.crash('b')
+  const code = await outcome
+  t.ok(['STREAM_BROKEN', 'AGENT_NOT_FOUND'].includes(code), `the sender's promise rejects (${code}) ${Date.now() - t0} ms after the crash`)
 })
 
 t.test('uws on 127.0.0.1: 160 chunks of 1 MiB between two nodes, every byte accounted for, and membership unharmed', async (t) => {
