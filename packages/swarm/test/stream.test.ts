@@ -145,6 +145,18 @@ t.test('memory network: the receiving node crashes mid-stream: the sender does n
   t.ok(['STREAM_BROKEN', 'AGENT_NOT_FOUND'].includes(code), `the sender's promise rejects (${code}) ${Date.now() - t0} ms after the crash`)
 })
 
+t.test('memory network: the sending node crashes mid-stream: the consumer does not wait for ever', async (t) => {
+  const c = await memoryCluster(t)
+  const a = c.nodes.get('a')!
+  await a.spawn(StreamSinkAgent, { id: 'm7', placement: pinned('c') })
+  void a.ref(StreamSinkAgent, 'm7').stream('num', counted(100_000).source, { credit: 8 }).catch(() => {})
+  await c.until(() => seenOf('m7').nums.length > 20, 'the stream flows')
+  const t0 = Date.now()
+  c.crash('a')
+  await c.until(() => seenOf('m7').error !== undefined, "the consumer's iterator ended", 10_000)
+  t.equal((seenOf('m7').error as { code?: string }).code, 'STREAM_BROKEN', `the iterator threw StreamBroken ${Date.now() - t0} ms after the crash`)
+})
+
 t.test('uws on 127.0.0.1: 160 chunks of 1 MiB between two nodes, every byte accounted for, and membership unharmed', async (t) => {
   const secret = 'stream-secret'
   const start = (nodeId: string, seeds: string[]) => Swarm.start({ nodeId, port: 0, host: '127.0.0.1', seeds, secret, cluster: 'stream-test', agents: [StreamSinkAgent] })
