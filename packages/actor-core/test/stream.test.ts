@@ -362,6 +362,18 @@ t.test('seam: a slow source and a slow consumer, each silent longer than giveUpA
   seenOf('r9').step = (n) => (n === 0 ? new Promise((r) => setTimeout(r, 600)) : undefined)
   await a.ref(SinkAgent, 'r9').stream('num', range(4).map((n) => ({ n })), { credit: 1 })
   t.same(seenOf('r9').items, range(4), 'a consumer busy for 600 ms with credit 1: the sender probed, the receiver answered')
+
+  // Silence counts from the start of a wait: a sender that last heard of its receiver long ago
+  // (its source was slow) and only now waits for credit does not give up at its first look.
+  b.spawn(SinkAgent, { id: 'r11' })
+  seenOf('r11').step = (n) => (n === 0 ? new Promise((r) => setTimeout(r, 700)) : undefined) // busy while the source pauses
+  async function* pausing() {
+    yield { n: 0 }
+    await new Promise((r) => setTimeout(r, 600))
+    for (let n = 1; n < 6; n++) yield { n }
+  }
+  await a.ref(SinkAgent, 'r11').stream('num', pausing(), { credit: 2 })
+  t.same(seenOf('r11').items, range(6), 'quiet for 600 ms, then waiting for credit: no false give-up')
 })
 
 t.test('seam: an item overtaken by later ones (a re-routed message) and duplicates still give each item once, in order', async (t) => {

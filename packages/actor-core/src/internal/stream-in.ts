@@ -52,6 +52,8 @@ export class Inbound implements ReplyHandle {
   /** When the sender last said something (performance.now()). */
   #heard = performance.now()
   #pingTimer: ReturnType<typeof setTimeout> | undefined = undefined
+  /** When the consumer's current wait began: silence counts from here at the earliest. */
+  #waitingSince = 0
 
   constructor(
     readonly sid: string,
@@ -214,11 +216,12 @@ export class Inbound implements ReplyHandle {
    */
   #watch(): void {
     if (this.#pingTimer !== undefined) return
+    this.#waitingSince = performance.now()
     const tick = (): void => {
       this.#pingTimer = undefined
       if (this.#closed || this.#stopped || this.#waiters.length === 0) return
       if (this.#gapSince !== undefined && this.#noteGap(this.received + 1)) return
-      const silent = performance.now() - this.#heard
+      const silent = performance.now() - Math.max(this.#heard, this.#waitingSince)
       switch (probeStep(silent, this.timings)) {
         case 'give-up':
           return this.#terminate(new StreamBroken(`no word from the sender of stream '${this.view.type}' for ${Math.round(silent)} ms`, { sid: this.sid }), true)

@@ -34,6 +34,8 @@ export class Outbound {
   /** When the receiver last said something (performance.now()). */
   #heard = 0
   #probeTimer: ReturnType<typeof setTimeout> | undefined = undefined
+  /** When the current wait on the receiver began: silence counts from here at the earliest. */
+  #waitingSince = 0
   #wake: (() => void) | undefined = undefined
   #resolve!: () => void
   #reject!: (e: unknown) => void
@@ -103,10 +105,11 @@ export class Outbound {
   /** Probes the receiver while waiting on it (see `probeStep`); one timer per stream, only while waiting. */
   #watch(): void {
     if (this.#probeTimer !== undefined || this.#settled) return
+    this.#waitingSince = performance.now()
     const tick = (): void => {
       this.#probeTimer = undefined
       if (this.#settled || !(this.#ended || this.sent >= this.granted)) return
-      const silent = performance.now() - this.#heard
+      const silent = performance.now() - Math.max(this.#heard, this.#waitingSince)
       switch (probeStep(silent, this.probe)) {
         case 'give-up':
           return this.#settle(new StreamBroken(`no word from the receiver of stream '${this.type}' for ${Math.round(silent)} ms`, { sid: this.sid }))
