@@ -5,6 +5,7 @@ import type { Cancellable, Ref } from './ref.js'
 import type { MailboxOptions } from './mailbox.js'
 import type { SupervisionOptions } from './supervision.js'
 import { StreamRefused, type InboundStream } from './stream.js'
+import { REFUSES_STREAMS } from './internal/stream-frames.js'
 import type { z } from 'zod'
 
 /**
@@ -189,3 +190,4 @@ export abstract class Agent<P extends AnyProtocol = AnyProtocol, I = unknown> {
   }
 }
 
+Object.defineProperty(Agent.prototype.onStream, REFUSES_STREAMS, { value: true })

@@ -178,9 +178,13 @@ t.test('local: unknown agent, unknown type, an agent without onStream, bad credi
   const sink = system.spawn(SinkAgent, { id: 'x' })
   await t.rejects(sink.stream('nope' as 'num', [{ n: 1 }]), UnknownMessageType)
   const counter = system.spawn(CounterAgent, { id: 'c' })
+  counter.tell('add', { n: 5 })
+  const restarted: unknown[] = []
+  system.inspect((e) => (e.type === 'restarted' || e.type === 'failed') && restarted.push(e))
   await t.rejects(counter.stream('add', [{ n: 1 }]), StreamRefused)
   await t.rejects(sink.stream('num', [{ n: 1 }], { credit: 0 }), RangeError)
-  t.equal(await counter.ask('get', {}), 0, 'the refusing agent goes on working')
+  t.equal(await counter.ask('get', {}), 5, 'the refusing agent goes on working, state intact')
+  t.same(restarted, [], 'a refused stream is no failure of the agent')
 })
 
 t.test('local: the receiver stops mid-stream: AgentStopped; a failing onStream fails the stream', async (t) => {

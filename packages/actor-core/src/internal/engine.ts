@@ -22,7 +22,7 @@ import { newId } from './ids.js'
 import { PendingAsk, type ReplyHandle } from './replies.js'
 import { childTrace, newTrace } from './trace.js'
 import { Streams } from './streams.js'
-import { DEFAULT_PROBE, STREAM_TYPE } from './stream-frames.js'
+import { DEFAULT_PROBE, REFUSES_STREAMS, STREAM_TYPE } from './stream-frames.js'
 import type { Inbound } from './stream-in.js'
 import type { FlowControl, StreamOptions } from '../stream.js'
 
@@ -175,7 +175,9 @@ export class Engine implements Runtime {
       ready: (address) => this.#flow?.ready(address),
       target: (address) => {
         const cell = this.lookup(address)
-        return cell === undefined || cell.state >= STOPPING ? undefined : { owner: cell, defs: cell.defs }
+        if (cell === undefined || cell.state >= STOPPING) return undefined
+        const onStream = cell.agent['onStream'] as object | undefined
+        return { owner: cell, defs: cell.defs, takesStreams: onStream !== undefined && !(REFUSES_STREAMS in onStream) }
       },
       handOver: (owner, inbound: Inbound, e) => {
         this.#enqueue(owner as Cell, ON_STREAM, inbound.view, e.from, e.trace ?? newTrace(), inbound, false)

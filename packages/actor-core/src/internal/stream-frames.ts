@@ -17,6 +17,13 @@
  */
 import type { Guarantee } from '../guarantee.js'
 
+/**
+ * Marks the base class's `onStream` (which refuses): a stream to an agent whose class does not
+ * override it is refused when it opens, not failed in the agent's turn (which would count as a
+ * handler failure and restart the agent).
+ */
+export const REFUSES_STREAMS: unique symbol = Symbol('murmur.refusesStreams')
+
 /** The envelope type of every stream frame. */
 export const STREAM_TYPE = '$stream'
 /** Every stream frame travels reliable and in order. */

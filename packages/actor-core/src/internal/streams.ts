@@ -1,7 +1,7 @@
 import type { AgentAddress, Envelope, TraceContext } from '../envelope.js'
 import { AgentNotFound, AgentStopped, HandlerFailed, UnknownMessageType, fromJSON, type MurmurError } from '../errors.js'
 import type { MessageDef } from '../message.js'
-import { DEFAULT_STREAM_CREDIT, MAX_STREAM_CREDIT, StreamBroken, type StreamOptions } from '../stream.js'
+import { DEFAULT_STREAM_CREDIT, MAX_STREAM_CREDIT, StreamBroken, StreamRefused, type StreamOptions } from '../stream.js'
 import { Inbound } from './stream-in.js'
 import { Outbound } from './stream-out.js'
 import {
@@ -19,7 +19,7 @@ export interface StreamHost {
   /** Hands an envelope to the router; `false` without one, or when it declines. Router errors propagate. */
   route(e: Envelope): boolean
   /** A running local agent: an opaque handle and its message definitions; `undefined` when not hosted. */
-  target(address: AgentAddress): { readonly owner: unknown; readonly defs: Readonly<Record<string, MessageDef>> } | undefined
+  target(address: AgentAddress): { readonly owner: unknown; readonly defs: Readonly<Record<string, MessageDef>>; readonly takesStreams: boolean } | undefined
   /** Queues the call of the agent's `onStream` in its mailbox, with `inbound` as its reply handle. */
   handOver(owner: unknown, inbound: Inbound, opened: Envelope): void
 }
@@ -131,6 +131,9 @@ export class Streams {
     const t = this.host.target(opened.to)
     if (t === undefined) {
       return this.#back(opened, 'fail', new AgentNotFound(`no agent ${opened.to.type}/${opened.to.id} here`, { ...opened.to }).toJSON())
+    }
+    if (!t.takesStreams) {
+      return this.#back(opened, 'fail', new StreamRefused(`agent ${opened.to.type}/${opened.to.id} takes no streams (its class has no onStream)`, { ...opened.to, type }).toJSON())
     }
     const def = t.defs[type]
     if (def === undefined) {
