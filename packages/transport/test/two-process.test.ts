@@ -10,6 +10,17 @@ import { range, waitFor } from './helpers/wait.js'
  * the built `dist/`: run `npx tsc -b` first) dials us and echoes every message back reliably.
  */
 const fixture = fileURLToPath(new URL('./fixtures/echo-peer.mjs', import.meta.url))
+const proxyFixture = fileURLToPath(new URL('./fixtures/tcp-proxy.mjs', import.meta.url))
+
+/** Starts the TCP proxy process toward `targetPort`; resolves with it and the port it listens on. */
+async function startProxy(t: Tap.Test, listenPort: number, targetPort: number): Promise<{ proc: ChildProcess; port: number }> {
+  const proc = spawn(process.execPath, [proxyFixture, String(listenPort), String(targetPort)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  t.teardown(() => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL')
+  })
+  const [line] = (await once(proc.stdout!, 'data')) as [Buffer]
+  return { proc, port: (JSON.parse(line.toString()) as { port: number }).port }
+}
 
 function startChild(t: Tap.Test, parentAddress: string): ChildProcess {
   const child = spawn(process.execPath, [fixture, parentAddress, 'child'], { stdio: ['ignore', 'pipe', 'inherit'] })
@@ -75,4 +86,63 @@ t.test('a reliable stream survives dropped connections; SIGKILL ends in peer-dow
   const extra = handedBack.filter((p) => !(typeof p === 'number' && p >= beforeKill))
   t.ok(extra.length <= 2 && extra.every((p) => p === 'drop-link' || (typeof p === 'number' && echoed.includes(p))), `extras are only delivered-but-unacked messages: ${JSON.stringify(extra)}`)
   t.same(parent.peers(), [])
+})
+
+/** A port free on 127.0.0.1 right now (the proxy takes it, so the parent can advertise it before the proxy runs). */
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net')
+  const srv = createServer()
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
+  const port = (srv.address() as { port: number }).port
+  await new Promise((r) => srv.close(r))
+  return port
+}
+
+t.test('a reliable stream survives its TCP path being killed mid-stream (a proxy process SIGKILLed and restarted), exactly once and in order', async (t) => {
+  const proxyPort = await freePort()
+  const parentPort = await freePort()
+  // The parent advertises the proxy: the child's first dial and every redial cross it.
+  const parent = createUwsTransport({ nodeId: 'parent', cluster: 'test', secret: 'sesame', port: parentPort, heartbeatInterval: 200, reconnect: { giveUpAfter: 10_000 }, advertise: `127.0.0.1:${proxyPort}`, highWaterMark: 1 << 20 })
+  t.teardown(() => parent.stop())
+  const echoed: number[] = []
+  parent.onMessage((m) => echoed.push((m.payload as { echo: number }).echo))
+  const downs: Array<TransportEvents['peer-down']> = []
+  parent.on('peer-down', (d) => downs.push(d))
+  await parent.start()
+  let proxy = await startProxy(t, proxyPort, parentPort)
+  startChild(t, `127.0.0.1:${proxyPort}`)
+  await waitFor(() => parent.peers().length === 1, 'child connected through the proxy')
+  // A steady stream, paced by flow control, while the path is killed three times under it.
+  let next = 0
+  let sending = true
+  const pump = (async () => {
+    while (sending) {
+      let room = true
+      for (let i = 0; i < 500 && room; i++) room = parent.send('child', next++)
+      // Over the high-water mark (1 MiB): wait for the low-water mark, as a well-behaved sender does.
+      if (!room) await parent.ready('child', { deadline: 60_000 }).catch(() => {})
+      await new Promise((r) => setTimeout(r, 1))
+    }
+  })()
+  const closedBefore = parent.metrics().linksClosed!
+  for (let cut = 0; cut < 3; cut++) {
+    const seen = echoed.length
+    await waitFor(() => echoed.length > seen + 5_000, `stream flowing before cut ${cut + 1}`, 30_000)
+    // Kill the path with traffic in flight both ways: no close frame, the sockets just die.
+    const closed = parent.metrics().linksClosed!
+    proxy.proc.kill('SIGKILL')
+    await once(proxy.proc, 'exit')
+    await waitFor(() => parent.metrics().linksClosed! > closed, `cut ${cut + 1}: the parent saw its links die`, 30_000)
+    proxy = await startProxy(t, proxyPort, parentPort)
+  }
+  const seen = echoed.length
+  await waitFor(() => echoed.length > seen + 5_000, 'stream flowing after the last cut', 30_000)
+  sending = false
+  await pump
+  await waitFor(() => echoed.length === next, 'every message echoed', 60_000)
+  t.same(echoed, range(next), `all ${next} messages exactly once, in order, across 3 killed connections`)
+  t.equal(downs.length, 0, 'the session survived')
+  const m = parent.metrics()
+  t.ok(m.linksClosed! - closedBefore >= 3, `links died with the path (${m.linksClosed! - closedBefore} closed)`)
+  t.ok(m.retransmitted! > 0, `messages in flight at a cut were sent again (${m.retransmitted} resent, ${m.duplicatesDropped} duplicates dropped)`)
 })
