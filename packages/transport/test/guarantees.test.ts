@@ -71,6 +71,26 @@ t.test('reliable+fifo: exactly once, in order, at 25% loss, 20% duplication and 
   t.ok(m.acksViaControl! > 0, 'acks with nothing to ride on went by the control lane')
 })
 
+t.test('ablation: the same loss with the retransmission timeout switched off loses messages for good (the test above would fail)', async (t) => {
+  const { trace, start, connect, faults } = setup(t, 11)
+  // No retransmission timeout, and no heartbeat timeout either (so no new link resends them).
+  const off = { maxBatch: 8, retransmitTimeout: 1e12, heartbeatInterval: 1e9 }
+  const a = await start({ nodeId: 'a', ...off })
+  const b = await start({ nodeId: 'b', ...off })
+  await connect(a, b)
+  faults(a, b, { drop: 0.25 })
+  const N = 2000
+  for (const i of range(N)) {
+    a.t.send('b', i)
+    if (i % 20 === 19) await new Promise((r) => setImmediate(r))
+  }
+  await new Promise((r) => setTimeout(r, 2000))
+  t.ok(trace.dropped > 0, `frames were dropped (${trace.dropped})`)
+  t.ok(b.got.length < N, `only ${b.got.length} of ${N} delivered: without the timeout, a lost frame is never sent again`)
+  t.equal(a.t.metrics().retransmitTimeouts, 0, 'no retransmission timeout fired')
+  t.same(ints(b), range(b.got.length), 'what arrived is still in order (the hold-back queue is on): only delivery is incomplete')
+})
+
 t.test('reliable across a partition that heals and a link that breaks', async (t) => {
   const { w, start, connect } = setup(t, 12)
   // Virtual time runs far ahead of the test's real-time steps: the partition must not count as death.
