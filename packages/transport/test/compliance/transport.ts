@@ -2,6 +2,7 @@ import type { Test } from 'tap'
 import {
   AuthenticationFailed,
   ClusterMismatch,
+  HandshakeTimeout,
   UnknownChannel,
   PeerUnknown,
   type InboundMessage,
@@ -151,6 +152,72 @@ export function transportCompliance(t: Test, makeWorld: () => World): void {
     t.equal(replay.frames[1]?.[0], FrameType.reject)
     t.equal(replay.frames[1]?.[1], AuthenticationFailed.code)
     t.equal(b.t.metrics().handshakeFailures, before + 1)
+  })
+
+  t.test('handshake timeout: a socket that says nothing is closed with HandshakeTimeout, counted and logged', async (t) => {
+    const w = world(t)
+    const warnings: string[] = []
+    const logger = { warn: (o: object) => warnings.push(String((o as { code?: unknown }).code)), info: () => {}, debug: () => {} }
+    const b = await start(w, { nodeId: 'b', handshakeTimeout: 200, logger })
+    const before = b.t.metrics().handshakeFailures!
+    const silent = await rawDial(w, 'm', b.t.address)
+    await waitFor(() => silent.closed(), 'the silent link is closed', 20_000)
+    t.ok(b.events.some((e) => e.type === 'error' && (e.data as { error: Error }).error instanceof HandshakeTimeout), 'a HandshakeTimeout error event')
+    t.equal(b.t.metrics().handshakeFailures, before + 1, 'counted')
+    t.ok(warnings.includes(HandshakeTimeout.code), 'and logged as a warning with its code')
+    t.same(b.t.peers(), [], 'it never became a peer')
+  })
+
+  t.test('heartbeats keep an idle link alive: pings go, no timeout, no new link', async (t) => {
+    const w = world(t)
+    const a = await start(w, { nodeId: 'a', heartbeatInterval: 50 })
+    const b = await start(w, { nodeId: 'b', heartbeatInterval: 50 })
+    await a.t.connect(b.t.address)
+    await waitFor(() => a.t.metrics().lanesOpen === 2 && b.t.metrics().lanesOpen === 2, 'lanes')
+    const opened = a.t.metrics().linksOpened! + b.t.metrics().linksOpened!
+    const frames = a.t.metrics().framesSent!
+    // Idle for at least 20 heartbeat intervals (on the memory network's clock, or the real one).
+    await new Promise((r) => setTimeout(r, 1000))
+    t.ok(a.t.metrics().framesSent! > frames + 4, `pings went while idle (${a.t.metrics().framesSent! - frames} frames)`)
+    t.equal(a.t.metrics().heartbeatTimeouts! + b.t.metrics().heartbeatTimeouts!, 0, 'no heartbeat timeout')
+    t.equal(a.t.metrics().linksOpened! + b.t.metrics().linksOpened!, opened, 'no link was re-opened')
+    a.t.send('b', 'still here')
+    await waitFor(() => payloads(b).includes('still here'), 'the link still carries messages')
+  })
+
+  t.test('simultaneous dial: both nodes connect at once and end with one link per lane', async (t) => {
+    const w = world(t)
+    const channels = { bulk: { parallelism: 2 } }
+    const a = await start(w, { nodeId: 'a', channels })
+    const b = await start(w, { nodeId: 'b', channels })
+    const [pa, pb] = await Promise.all([a.t.connect(b.t.address), b.t.connect(a.t.address)])
+    t.equal(pa.nodeId, 'b')
+    t.equal(pb.nodeId, 'a')
+    const lanes = 4 // control, default, bulk x 2
+    await waitFor(() => a.t.metrics().links === lanes && b.t.metrics().links === lanes && a.t.metrics().lanesOpen === lanes, 'one link per lane on both sides')
+    for (const i of range(50)) a.t.send('b', i, { channel: 'bulk', key: `k${i % 3}` })
+    await waitFor(() => b.got.length === 50, 'messages flow on the surviving links')
+    t.same(a.t.peers().map((p) => p.nodeId), ['b'])
+  })
+
+  t.test('chunking: a message over chunkSize arrives intact; small ones sent after it overtake it', async (t) => {
+    const w = world(t)
+    const limits = { chunkSize: 16 << 10, maxFrameSize: 64 << 10 }
+    const a = await start(w, { nodeId: 'a', ...limits })
+    const b = await start(w, { nodeId: 'b', ...limits })
+    await a.t.connect(b.t.address)
+    await waitFor(() => a.t.metrics().lanesOpen === 2, 'lanes')
+    const big = 'x'.repeat(512 << 10)
+    a.t.send('b', big, { guarantee: ['best-effort'] })
+    await new Promise((r) => setImmediate(r))
+    for (const i of range(5)) {
+      a.t.send('b', i, { guarantee: ['best-effort'] })
+      await new Promise((r) => setImmediate(r))
+    }
+    await waitFor(() => b.got.length === 6, 'all arrived')
+    t.ok(a.t.metrics().chunksSent! >= 32, `sent as ${a.t.metrics().chunksSent} chunks`)
+    t.equal(b.got.find((m) => typeof m.payload === 'string')?.payload, big, 'reassembled intact')
+    t.ok(b.got.findIndex((m) => typeof m.payload === 'string') > 0, 'small messages overtook it')
   })
 
   t.test('peer-down hands back unacknowledged reliable messages', async (t) => {
