@@ -13,6 +13,8 @@ export interface SwarmScenarioOptions {
   readonly agents?: number
   /** Virtual ms of faults and workload. Default 4000. */
   readonly duration?: number
+  /** Least virtual ms of quiet after the heal (swarm's park timeout is 10 s). Default 10000. */
+  readonly minQuiet?: number
   /** Most virtual ms to wait after the heal for membership, directories and deliveries to settle. Default 30000. */
   readonly maxQuiet?: number
   /** The highest message loss of a link (the plan draws up to 30%; scaled to this). Default 0.1. */
@@ -57,9 +59,10 @@ interface Life {
  * cluster formed, one node spawns the agents; then every node tells `add` (reliable, fifo) to
  * random agents while the seed's fault plan runs (loss, duplication, reordering, delays,
  * partitions, crashes and restarts, a join, sometimes a graceful leave). Then everything heals,
- * the crashed restart, and the run waits (virtual time, measured as `convergeMs`) until the live
- * nodes agree on the members and the directory and every accepted tell from a live sender was
- * handled, or `maxQuiet` passes; then each live node records its `final` view.
+ * the crashed restart, and the run waits at least `minQuiet` virtual ms, then until the live nodes
+ * agree on the members and the directory (measured as `convergeMs`) and every accepted tell from
+ * a live sender was handled (`drainMs`), or `maxQuiet` passes; then each live node records its
+ * `final` view.
  *
  * The history maps like the chaos test's: a tell is `send` to `agent:<id>` with key `<id>` and the
  * sender's per-stream number; a handling is `deliver` at the hosting node's life.
@@ -70,7 +73,8 @@ interface Life {
  */
 export async function runSwarmScenario(options: SwarmScenarioOptions): Promise<SwarmScenarioResult> {
   // swarm's anti-entropy picks its peer with Math.random (swarm-engine.ts #antiEntropy), outside
-  // the injected clock: seed it for the run so the same seed replays the same history.
+  // the injected clock: seed it for the run so the same seed replays the same history. (So two
+  // runs must not overlap in one process: run seeds one after the other.)
   const realRandom = Math.random
   const seeded = prng(deriveSeed(options.seed, 'math-random'))
   Math.random = () => seeded.next()
@@ -88,6 +92,7 @@ function scaleLoss(f: LinkFaults, factor: number): LinkFaults {
 async function run(options: SwarmScenarioOptions): Promise<SwarmScenarioResult> {
   const duration = options.duration ?? 4000
   const maxQuiet = options.maxQuiet ?? 30_000
+  const minQuiet = Math.min(maxQuiet, options.minQuiet ?? 10_000)
   const every = options.every ?? 25
   const factor = (options.maxLoss ?? 0.1) / 0.3
   const raw = planFaults(options.seed, options.nodes ?? 4, duration, options.without)
@@ -330,17 +335,25 @@ async function run(options: SwarmScenarioOptions): Promise<SwarmScenarioResult> 
     for (const a of plan.actions) if (a.do === 'link-faults') net.setLinkFaults(a.a, a.b, undefined)
     rec.push({ t: 'fault', at: now(), what: `end of faults (${now() - t0} ms): heal all, faults off, restart the crashed` })
     for (const l of [...lives.values()]) if (l.crashed) restart(l.name)
-    // The quiet period: until membership and directories converged and the backlog drained.
+    // The quiet period: at least `minQuiet` (parked messages, fifo gaps and duplicate activations
+    // have their timeouts), then until membership and directories agree and the backlog drained,
+    // at most `maxQuiet`. `convergeMs`/`drainMs`: since when each held without a break (-1: not at
+    // the end).
     const quietFrom = now()
+    let convergedSince: number | undefined
+    let drainedSince: number | undefined
     const quiet = await runUntil(
       () => {
-        if (stats.convergeMs < 0 && converged()) stats.convergeMs = now() - quietFrom
-        if (stats.drainMs < 0 && drained()) stats.drainMs = now() - quietFrom
-        return stats.convergeMs >= 0 && stats.drainMs >= 0
+        const at = now() - quietFrom
+        convergedSince = converged() ? (convergedSince ?? at) : undefined
+        drainedSince = drained() ? (drainedSince ?? at) : undefined
+        return at >= minQuiet && convergedSince !== undefined && drainedSince !== undefined
       },
       maxQuiet,
       250,
     )
+    stats.convergeMs = convergedSince ?? -1
+    stats.drainMs = drainedSince ?? -1
     stats.quietMs = quiet
     rec.push({ t: 'healed', at: now() })
     const hostedAtEnd = new Set<string>()
