@@ -5,6 +5,7 @@
  * (`stats`). Commands: spawn, work, stop-work, cut, final, stats.
  */
 import { Swarm } from '@murmur/swarm'
+import { createTransport, interposable, uwsConnector } from '@murmur/transport'
 import { Tally, TallyAgent } from '../workload/agents.js'
 
 export type Command =
@@ -28,7 +29,10 @@ TallyAgent.onHandled = (id, stream, seq) => {
   handled++
   if (record) report({ t: 'deliver', id: `${stream}#${seq}`, agent: id, node: inc, stream, seq })
 }
-const node = await Swarm.start({ port: Number(port), nodeId, secret: 'chaos-secret', seeds, agents: [TallyAgent] })
+// The uws transport with the interposition hook, so that the driver can cut links between chosen nodes.
+const { factory, interposer } = interposable(uwsConnector({ maxPayloadLength: (1 << 20) + 1024 }))
+const transport = createTransport({ nodeId, cluster: 'murmur', secret: 'chaos-secret', host: '127.0.0.1', port: Number(port), connector: factory, channels: { default: { parallelism: 1 } }, maxBatch: 1024 })
+const node = await Swarm.start({ port: Number(port), nodeId, secret: 'chaos-secret', seeds, agents: [TallyAgent], transport })
 let seq = 0
 let timer: NodeJS.Timeout | undefined
 const cuts = new Map<string, NodeJS.Timeout>()
@@ -60,12 +64,13 @@ async function onCommand(m: Command): Promise<void> {
       clearInterval(timer)
       return report({ t: 'stopped-work' })
     case 'cut':
-      // The uws transport has no interposition hook: a cut is a disconnect (which suspends
-      // redials from this side) held for `ms`, then a reconnect.
+      // Through the interposition hook: the links this node dialled toward the peer go silent for
+      // `ms` (the driver cuts both sides); heartbeats, failure detection and redials find out.
       for (const peer of m.peers) {
-        await node.transport.disconnect(peer).catch(() => {})
+        const address = `127.0.0.1:${m.ports[peer]}`
+        interposer.cut(address)
         clearTimeout(cuts.get(peer))
-        cuts.set(peer, setTimeout(() => void node.transport.connect(`127.0.0.1:${m.ports[peer]}`).catch(() => {}), m.ms))
+        cuts.set(peer, setTimeout(() => interposer.heal(address), m.ms))
       }
       return
     case 'final': {
