@@ -23,6 +23,8 @@ export interface SwarmScenarioOptions {
   readonly every?: number
   /** Fault kinds to leave out of the plan (to narrow a failure down). */
   readonly without?: readonly FaultKind[]
+  /** Called with the network before any node starts (for diagnosis, e.g. `net.onTrace`). */
+  readonly onNetwork?: (net: MemoryNetwork) => void
   /** Called at the end, before shutdown, with the live nodes (for diagnosis). */
   readonly inspect?: (nodes: ReadonlyMap<string, Swarm>, net: MemoryNetwork) => void
 }
@@ -103,6 +105,7 @@ async function run(options: SwarmScenarioOptions): Promise<SwarmScenarioResult> 
   }
   const agentIds = Array.from({ length: options.agents ?? 20 }, (_, i) => `ag${i}`)
   const net = createMemoryNetwork({ seed: options.seed, traceLimit: 0 })
+  options.onNetwork?.(net)
   const rec = new Recorder()
   const lives = new Map<string, Life>()
   const livesOf = new Map<string, number>()
