@@ -96,7 +96,8 @@ export interface EngineInit {
 }
 
 interface Parked {
-  readonly since: number
+  /** When its first message was parked (kept across retries that park it again). */
+  since: number
   readonly items: Wired[]
 }
 
@@ -142,6 +143,8 @@ export class SwarmEngine implements Router {
   #corr = 0
   readonly #timers: TimerHandle[] = []
   readonly #connecting = new Set<string>()
+  /** When this node started: a young node's directory may not know agents others route to it. */
+  #startedAt = 0
   /** Peers with a transport session (between `peer-up` and `peer-down`). */
   readonly #sessions = new Set<string>()
   /** Envelope string dictionaries (see `wire-dictionary.ts`): toward each peer, and from each. */
@@ -191,6 +194,7 @@ export class SwarmEngine implements Router {
 
   /** Wire up transport callbacks and timers, then join through the seeds. */
   start(): void {
+    this.#startedAt = this.#clock.now()
     this.#host.useRouter(this)
     this.#t.onMessage((m) => this.#onMessage(m))
     this.#t.on('peer-down', (d) => {
@@ -204,8 +208,10 @@ export class SwarmEngine implements Router {
     this.#t.on('peer-up', (peer) => {
       this.#sessions.add(peer.nodeId)
       const dict = this.#outDicts.get(peer.nodeId)
-      if (dict?.incarnation !== peer.incarnation) this.#outDicts.set(peer.nodeId, new OutboundDictionary(peer.incarnation))
-      else {
+      if (dict?.incarnation !== peer.incarnation) {
+        this.#outDicts.set(peer.nodeId, new OutboundDictionary(peer.incarnation))
+        boundDicts(this.#outDicts, this.#live)
+      } else {
         // A new session with the same incarnation: definitions or their confirmations may have
         // been lost with the last one. Defining again is harmless (same ids, same strings).
         dict.requeueUnconfirmed()
@@ -282,8 +288,10 @@ export class SwarmEngine implements Router {
       // Everything still unacknowledged toward it comes back through `peer-down` and is re-routed.
       this.#failActivations(m.id)
       this.#forget(m.id)
-      this.#outDicts.delete(m.id)
-      this.#inDicts.delete(m.id)
+      // The dictionaries stay: a member declared down may be alive on the other side of a
+      // partition and go on packing with the ids this node confirmed (dropping them here made
+      // every later envelope from it unreadable: sim --swarm seed 5). A new incarnation replaces
+      // them; `#boundDicts` keeps their number bounded.
     }
     return event !== 'member-suspect'
   }
@@ -438,8 +446,16 @@ export class SwarmEngine implements Router {
   #antiEntropy(): void {
     const others = [...this.#live].filter((id) => id !== this.self)
     if (others.length === 0) return
-    const peer = others[Math.floor(Math.random() * others.length)]!
+    // The clock's randomness (seeded on the memory network), so a simulated run replays exactly.
+    const peer = others[Math.floor((this.#clock.random?.() ?? Math.random()) * others.length)]!
     this.#sendControl(peer, { k: 'ae', d: digest(this.#dir) }, ['best-effort'])
+    // A live member this node has no session with (its dial lost its handshake, or the session was
+    // given up while SWIM kept the member alive through indirect probes) is dialled again: nothing
+    // else would, and traffic parked for it would wait for ever (sim --swarm seeds 1, 16).
+    for (const id of others) {
+      const address = this.#members.get(id)?.address
+      if (!this.#sessions.has(id) && address !== undefined) this.#connect(address)
+    }
     this.#sweepParked()
     for (const w of this.#fifo.expire(this.#clock.now(), FIFO_GAP_TIMEOUT)) {
       if (this.#host.hosts(w.e.to)) this.#host.deliver(w.e)
@@ -530,7 +546,10 @@ export class SwarmEngine implements Router {
 
   #inDictOf(from: { readonly nodeId: string; readonly incarnation: number }): InboundDictionary {
     let dict = this.#inDicts.get(from.nodeId)
-    if (dict?.incarnation !== from.incarnation) this.#inDicts.set(from.nodeId, (dict = new InboundDictionary(from.incarnation)))
+    if (dict?.incarnation !== from.incarnation) {
+      this.#inDicts.set(from.nodeId, (dict = new InboundDictionary(from.incarnation)))
+      boundDicts(this.#inDicts, this.#live)
+    }
     return dict
   }
 
@@ -679,6 +698,12 @@ export class SwarmEngine implements Router {
     }
     const home = this.#live.size > 0 ? homeOf(this.#strategyFor(e.to.type, undefined), e.to, undefined, this.#context()) : undefined
     if (home !== undefined && home !== this.self) return this.#forward(w, home, undefined)
+    // Another node routed it here by its directory, and this node is young (just restarted or
+    // joined): its own directory may not have the entry yet. Hold the message until anti-entropy
+    // brings it (then it is delivered, or the agent restarted here by its policy); answering "no
+    // agent" lost every tell a restarted node received in its first second (sim --swarm, 169 of
+    // 200 seeds).
+    if (w.o !== this.self && this.#clock.now() - this.#startedAt < this.#timings.parkTimeout) return this.#park(key, w)
     this.#notFound(w, 'no agent with this id')
   }
 
@@ -709,7 +734,11 @@ export class SwarmEngine implements Router {
   }
 
   #forward(w: Wired, node: string, entry: DirectoryEntry | undefined): void {
-    if (w.h >= MAX_HOPS) return this.#notFound(w, 'too many hops')
+    // Bounced between nodes whose directories disagree (a restart, a move and a partition at
+    // once): hold it until they agree, then send it again from here with a fresh hop count.
+    // `#sweepParked` still answers "not found" if nothing settles within the park timeout (sim
+    // --swarm: 43 of 200 seeds had dead-lettered tells as 'too many hops').
+    if (w.h >= MAX_HOPS) return this.#park(directoryKey(w.e.to.type, w.e.to.id), { ...w, h: 0 })
     // A local sender gets `Overloaded` (flow control reaches the user); forwarded traffic waits.
     const first = w.o === this.self && w.h === 0
     const ok = this.#sendAgentTraffic(node, packEnvelope({ ...w, h: w.h + 1 }, this.#dictToward(node)), w.e.to, w.e.guarantee, first ? 'throw' : 'false')
@@ -763,6 +792,10 @@ export class SwarmEngine implements Router {
       if (entry?.status === 'active' && entry.node !== this.self && !this.#live.has(entry.node)) continue
       this.#parked.delete(key)
       for (const w of p.items) this.#dispatch(w)
+      // Parked again (still no home): the wait counts from the first park, or a message re-parked
+      // on every retry would never time out (sim --swarm seeds 1, 16).
+      const again = this.#parked.get(key)
+      if (again !== undefined && again.since > p.since) again.since = p.since
     }
   }
 
@@ -951,3 +984,18 @@ function chunks<T>(list: readonly T[]): T[][] {
   for (let i = 0; i < list.length; i += DIR_CHUNK) out.push(list.slice(i, i + DIR_CHUNK))
   return out
 }
+
+/**
+ * Dictionaries are kept per node id across member-down (see `#onMemberEvent`); with node ids that
+ * change from run to run they would pile up, so past 1,024 the oldest of nodes that are not live
+ * members go first.
+ */
+function boundDicts(dicts: Map<string, unknown>, live: ReadonlySet<string>): void {
+  if (dicts.size <= DICTS_MAX) return
+  for (const id of dicts.keys()) {
+    if (dicts.size <= DICTS_MAX) return
+    if (!live.has(id)) dicts.delete(id)
+  }
+}
+
+const DICTS_MAX = 1024

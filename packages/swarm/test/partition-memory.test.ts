@@ -226,4 +226,7 @@ t.test('no reliable message is lost across the cut: a stream from both sides bef
     const missing = want.filter((x) => !r.tags.includes(x))
     t.same(missing, [], `${n}: all 120 messages handled by one copy or the other and merged (missing: ${missing.slice(0, 6).join(' ')})`)
   }
+  // Members declared down on each side went on packing envelopes with the string ids the other
+  // side had confirmed: none of them may be unreadable after the heal.
+  t.same(ids.map((id) => c.nodes.get(id)!.metrics().malformed), [0, 0, 0, 0], 'no envelope was unreadable (string dictionaries kept across member-down)')
 })

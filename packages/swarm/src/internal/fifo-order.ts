@@ -9,7 +9,17 @@ interface Stream<T> {
   next: number
   readonly held: Map<number, T>
   heldSince: number
+  /**
+   * A stream this host started fresh (no counters came with the agent): the first number it saw.
+   * Numbers below it were never delivered here; `undefined` for a stream continued from counters.
+   */
+  start: number | undefined
+  /** Numbers below `next` that were skipped (a gap that expired) or arrived late and were delivered. */
+  readonly irregular: Set<number>
 }
+
+/** Irregular numbers remembered per stream, at most (the oldest are forgotten). */
+const IRREGULAR_MAX = 4096
 
 /** What a new home needs to continue the order: per origin, the next number expected. */
 export type Counters = readonly (readonly [origin: string, next: number])[]
@@ -26,8 +36,8 @@ export class FifoOrder<T> {
     let streams = this.#agents.get(agent)
     if (!streams) this.#agents.set(agent, (streams = new Map()))
     let s = streams.get(origin)
-    if (!s) streams.set(origin, (s = { next: seq, held: new Map(), heldSince: now }))
-    if (seq < s.next) return []
+    if (!s) streams.set(origin, (s = { next: seq, held: new Map(), heldSince: now, start: seq, irregular: new Set() }))
+    if (seq < s.next) return this.#late(s, seq, item)
     if (seq > s.next) {
       if (s.held.size === 0) s.heldSince = now
       s.held.set(seq, item)
@@ -42,6 +52,25 @@ export class FifoOrder<T> {
     }
     return out
   }
+
+  /**
+   * A number below `next`. Delivered (late, out of order) when this host never delivered it: it is
+   * below where a fresh stream started (a message re-routed after a crash, or forwarded by a node
+   * that outlived the old home, arriving after newer ones came straight here), or a gap skipped on
+   * expiry that filled after all. Losing it would be worse than delivering it late; `late` counts
+   * them. Anything else below `next` was delivered here: a duplicate, dropped.
+   */
+  #late(s: Stream<T>, seq: number, item: T): T[] {
+    const below = s.start !== undefined && seq < s.start
+    if (below ? s.irregular.has(seq) : !s.irregular.has(seq)) return []
+    if (below) remember(s.irregular, seq)
+    else s.irregular.delete(seq)
+    this.late++
+    return [item]
+  }
+
+  /** Messages delivered out of order rather than dropped (see `#late`). */
+  late = 0
 
   /** Counters to hand to the agent's new home, with the held messages (to forward after it). */
   take(agent: string): { counters: Counters; held: T[] } {
@@ -59,7 +88,7 @@ export class FifoOrder<T> {
   /** Continue the streams of an agent that arrived here. */
   restore(agent: string, counters: Counters, now: number): void {
     const streams = new Map<string, Stream<T>>()
-    for (const [origin, next] of counters) streams.set(origin, { next, held: new Map(), heldSince: now })
+    for (const [origin, next] of counters) streams.set(origin, { next, held: new Map(), heldSince: now, start: undefined, irregular: new Set() })
     this.#agents.set(agent, streams)
   }
 
@@ -78,6 +107,7 @@ export class FifoOrder<T> {
       for (const s of streams.values()) {
         if (s.held.size === 0 || now - s.heldSince < maxAge) continue
         for (const seq of [...s.held.keys()].sort((a, b) => a - b)) {
+          for (let gap = Math.max(s.next, seq - IRREGULAR_MAX); gap < seq; gap++) remember(s.irregular, gap)
           out.push(s.held.get(seq)!)
           s.next = seq + 1
         }
@@ -86,4 +116,9 @@ export class FifoOrder<T> {
     }
     return out
   }
+}
+
+function remember(set: Set<number>, n: number): void {
+  set.add(n)
+  if (set.size > IRREGULAR_MAX) set.delete(set.values().next().value as number)
 }
