@@ -13,6 +13,7 @@
  * - `raw-pair.ts`: `startRawPair` (the raw uWS/ws pair, to interleave raw rounds with yours)
  * - `worker-pair.ts`: `startWorkerPair`, `withPairCpu` (a receiver + sender pair of one suite module)
  * - `partial.ts`: `PartialResults` (throw it to fail a suite but keep what it measured)
+ * - `member.ts`: `untilMember` (a two-process suite's sender waits for its receiver to join)
  */
 export * from './stats.js'
 export * from './plan.js'
@@ -25,4 +26,5 @@ export * from './collect.js'
 export * from './raw-pair.js'
 export * from './worker-pair.js'
 export * from './partial.js'
+export * from './member.js'
 export type { BenchRecord, BenchSuite, BenchContext } from '../record.js'

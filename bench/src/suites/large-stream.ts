@@ -21,6 +21,7 @@ import { summarize } from '../lib/stats.js'
 import { startRawPair } from '../lib/raw-pair.js'
 import { startWorkerPair, withPairCpu } from '../lib/worker-pair.js'
 import { serveWorker } from '../lib/serve.js'
+import { untilMember } from '../lib/member.js'
 
 const ROLE_ENV = 'MURMUR_STREAM_BENCH_ROLE'
 const SECRET = 'bench-secret'
@@ -62,11 +63,7 @@ async function receiver(): Promise<void> {
 /** The sending node: joins, spawns the sink on the receiver, streams 1 MiB chunks for a while. */
 async function sender(address: string): Promise<void> {
   const node = await startNode('send', [address])
-  const deadline = Date.now() + 15_000
-  while (!node.members().some((m) => m.id === 'recv' && m.status === 'alive')) {
-    if (Date.now() > deadline) throw new Error('the receiver never became a member')
-    await new Promise((r) => setTimeout(r, 20))
-  }
+  await untilMember(node, 'recv')
   const sink = await node.spawn(StreamSinkAgent, { id: 'sink', placement: pinned('recv') })
   const data = new Uint8Array(CHUNK).fill(0x61)
   serveWorker(

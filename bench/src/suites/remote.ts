@@ -20,6 +20,7 @@ import { compareWith } from '../lib/baseline.js'
 import { latencies } from '../lib/stats.js'
 import { startWorkerPair, withPairCpu } from '../lib/worker-pair.js'
 import { serveWorker } from '../lib/serve.js'
+import { untilMember } from '../lib/member.js'
 
 const ROLE_ENV = 'MURMUR_REMOTE_BENCH_ROLE'
 const SECRET = 'bench-secret'
@@ -69,11 +70,7 @@ async function receiver(): Promise<void> {
 /** The sending node: joins, spawns the sink on the receiver, then tells or asks it. */
 async function sender(address: string): Promise<void> {
   const node = await startNode('send', [address])
-  const deadline = Date.now() + 15_000
-  while (!node.members().some((m) => m.id === 'recv' && m.status === 'alive')) {
-    if (Date.now() > deadline) throw new Error('the receiver never became a member')
-    await new Promise((r) => setTimeout(r, 20))
-  }
+  await untilMember(node, 'recv')
   const sink = await node.spawn(SinkAgent, { id: 'sink', placement: pinned('recv') })
   const turn = (): Promise<void> => new Promise((r) => setImmediate(r))
   const t = node.transport

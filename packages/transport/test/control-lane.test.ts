@@ -1,6 +1,5 @@
 import t from 'tap'
-import { type InboundMessage } from '../src/index.js'
-import { memoryWorld } from './helpers/worlds.js'
+import { memoryPair } from './helpers/pair.js'
 import { waitFor } from './helpers/wait.js'
 
 /**
@@ -10,17 +9,9 @@ import { waitFor } from './helpers/wait.js'
  */
 t.test('bulk data past the window, the high-water mark and the hard limit does not hold back or refuse control messages', async (t) => {
   // 200 bytes per virtual ms: bulk backs up on the link.
-  const w = memoryWorld(81, { bandwidth: 200 })
-  t.teardown(() => w.close())
   const flow = { highWaterMark: 64 << 10, lowWaterMark: 16 << 10, hardLimit: 4 << 20 }
-  const a = w.node({ nodeId: 'a', ...flow })
-  const b = w.node({ nodeId: 'b', ...flow })
-  const got: InboundMessage[] = []
-  b.onMessage((m) => got.push(m))
-  await a.start()
-  await b.start()
-  await a.connect('b')
-  await waitFor(() => a.metrics().lanesOpen === 2, 'lanes')
+  const { w, a, got } = await memoryPair(81, flow, { bandwidth: 200 })
+  t.teardown(() => w.close())
   const chunk = 'b'.repeat(100)
   let accepted = 0
   // 12,000 reliable bulk messages in one go: more than the initial window (8,192 in flight) and

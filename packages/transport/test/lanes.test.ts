@@ -1,6 +1,7 @@
 import t from 'tap'
-import { FrameTooLarge, type InboundMessage, type TransportError } from '../src/index.js'
+import { FrameTooLarge, type InboundMessage} from '../src/index.js'
 import { memoryWorld } from './helpers/worlds.js'
+import { memoryPair } from './helpers/pair.js'
 import { range, waitFor } from './helpers/wait.js'
 
 t.test('two nodes dialling each other at once end with one link per lane', async (t) => {
@@ -30,19 +31,8 @@ t.test('two nodes dialling each other at once end with one link per lane', async
 })
 
 t.test('chunking: a big message does not block its lane; too big is a typed error', async (t) => {
-  const w = memoryWorld(45)
+  const { w, a, errors, got } = await memoryPair(45, { maxFrameSize: 128 << 10, chunkSize: 32 << 10, maxMessageSize: 4 << 20 })
   t.teardown(() => w.close())
-  const limits = { maxFrameSize: 128 << 10, chunkSize: 32 << 10, maxMessageSize: 4 << 20 }
-  const a = w.node({ nodeId: 'a', ...limits })
-  const b = w.node({ nodeId: 'b', ...limits })
-  const errors: TransportError[] = []
-  a.on('error', (e) => errors.push(e.error))
-  const got: InboundMessage[] = []
-  b.onMessage((m) => got.push(m))
-  await a.start()
-  await b.start()
-  await a.connect('b')
-  await waitFor(() => a.metrics().lanesOpen === 2, 'lanes')
   const big = 'x'.repeat(1 << 20)
   a.send('b', big, { guarantee: ['best-effort'] })
   await new Promise((r) => setImmediate(r))

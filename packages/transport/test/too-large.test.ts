@@ -1,24 +1,11 @@
 import t from 'tap'
-import { FrameTooLarge, type InboundMessage, type TransportError } from '../src/index.js'
-import { memoryWorld } from './helpers/worlds.js'
+import { FrameTooLarge } from '../src/index.js'
+import { memoryPair } from './helpers/pair.js'
 import { range, waitFor } from './helpers/wait.js'
 
 const limits = { maxFrameSize: 64 << 10, chunkSize: 16 << 10, maxMessageSize: 256 << 10 }
 
-async function pair(seed: number) {
-  const w = memoryWorld(seed)
-  const a = w.node({ nodeId: 'a', ...limits })
-  const b = w.node({ nodeId: 'b', ...limits })
-  const errors: TransportError[] = []
-  a.on('error', (e) => errors.push(e.error))
-  const got: InboundMessage[] = []
-  b.onMessage((m) => got.push(m))
-  await a.start()
-  await b.start()
-  await a.connect('b')
-  await waitFor(() => a.metrics().lanesOpen === 2 && b.metrics().lanesOpen === 2, 'lanes')
-  return { w, a, b, errors, got }
-}
+const pair = (seed: number) => memoryPair(seed, limits)
 
 t.test('a reliable message over maxMessageSize is dropped and reported; the ones after it still arrive, in order', async (t) => {
   const { w, a, b, errors, got } = await pair(71)
