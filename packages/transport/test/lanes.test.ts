@@ -1,5 +1,5 @@
 import t from 'tap'
-import { FrameTooLarge, type InboundMessage} from '../src/index.js'
+import { FrameTooLarge, type InboundMessage } from '../src/index.js'
 import { memoryWorld } from './helpers/worlds.js'
 import { memoryPair } from './helpers/pair.js'
 import { range, waitFor } from './helpers/wait.js'
