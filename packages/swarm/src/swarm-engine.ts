@@ -962,8 +962,23 @@ export class SwarmEngine implements Router {
       if (home !== undefined) moves.push(this.#handoff(address, home))
     }
     await Promise.all(moves)
+    // Messages parked here (waiting for an agent's home) would die with this node: hand them to
+    // a member that stays, which routes or parks them in turn.
+    const heirs = [...this.#live].filter((id) => id !== this.self && this.#sessions.has(id)).sort()
+    for (const [key, p] of [...this.#parked]) {
+      this.#parked.delete(key)
+      for (const w of p.items) {
+        const home = this.#dir.get(key)?.node
+        const heir = home !== undefined && home !== this.self && heirs.includes(home) ? home : rendezvousPick(key, heirs.map((id) => ({ id, capabilities: [], load: 0 })))
+        if (heir === undefined || !this.#sendAgentTraffic(heir, packEnvelope(w, this.#dictToward(heir)), w.e.to, w.e.guarantee)) this.#notFound(w, 'its node left')
+      }
+    }
     this.#run(this.#fd.handle({ kind: 'leave', now: this.#clock.now() }))
-    await new Promise<void>((r) => this.#clock.setTimeout(r, 50))
+    // Reliable messages this node accepted and no peer acknowledged yet would die with it too:
+    // give them a bounded time to be (sim --swarm: a leaving sender's last tells were lost).
+    const deadline = this.#clock.now() + LEAVE_DRAIN_MS
+    do await new Promise<void>((r) => this.#clock.setTimeout(r, 50))
+    while (this.#clock.now() < deadline && [...this.#sessions].some((id) => unsettled(this.#t, id)))
   }
 
   /** Stop timers and drop everything; the caller stops the transport and the host. */
@@ -999,3 +1014,16 @@ function boundDicts(dicts: Map<string, unknown>, live: ReadonlySet<string>): voi
 }
 
 const DICTS_MAX = 1024
+
+/** How long a leaving node waits for its reliable messages to be acknowledged, at most. */
+const LEAVE_DRAIN_MS = 2000
+
+/** Whether reliable traffic toward `peer` is still queued or unacknowledged. */
+function unsettled(t: Transport, peer: string): boolean {
+  try {
+    const c = t.capacity(peer)
+    return c.inFlight > 0 || c.bufferedBytes > 0
+  } catch {
+    return false
+  }
+}

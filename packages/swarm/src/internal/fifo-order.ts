@@ -21,8 +21,12 @@ interface Stream<T> {
 /** Irregular numbers remembered per stream, at most (the oldest are forgotten). */
 const IRREGULAR_MAX = 4096
 
-/** What a new home needs to continue the order: per origin, the next number expected. */
-export type Counters = readonly (readonly [origin: string, next: number])[]
+/**
+ * What a new home needs to continue the order: per origin, the next number expected, and for a
+ * stream that started fresh on some host the number it started at (below it nothing was ever
+ * delivered: a re-routed message numbered so is late, not a duplicate).
+ */
+export type Counters = readonly (readonly [origin: string, next: number, start?: number])[]
 
 export class FifoOrder<T> {
   readonly #agents = new Map<string, Map<string, Stream<T>>>()
@@ -76,10 +80,10 @@ export class FifoOrder<T> {
   take(agent: string): { counters: Counters; held: T[] } {
     const streams = this.#agents.get(agent)
     this.#agents.delete(agent)
-    const counters: [string, number][] = []
+    const counters: Array<[string, number] | [string, number, number]> = []
     const held: T[] = []
     for (const [origin, s] of streams ?? []) {
-      counters.push([origin, s.next])
+      counters.push(s.start === undefined ? [origin, s.next] : [origin, s.next, s.start])
       for (const seq of [...s.held.keys()].sort((a, b) => a - b)) held.push(s.held.get(seq)!)
     }
     return { counters, held }
@@ -88,7 +92,7 @@ export class FifoOrder<T> {
   /** Continue the streams of an agent that arrived here. */
   restore(agent: string, counters: Counters, now: number): void {
     const streams = new Map<string, Stream<T>>()
-    for (const [origin, next] of counters) streams.set(origin, { next, held: new Map(), heldSince: now, start: undefined, irregular: new Set() })
+    for (const [origin, next, start] of counters) streams.set(origin, { next, held: new Map(), heldSince: now, start, irregular: new Set() })
     this.#agents.set(agent, streams)
   }
 
