@@ -181,6 +181,11 @@ export class SwarmEngine implements Router {
     malformed: 0,
   }
 
+  /** Fifo messages delivered late, out of order, rather than dropped (see `fifo-order.ts`). */
+  get fifoLate(): number {
+    return this.#fifo.late
+  }
+
   constructor(init: EngineInit) {
     this.#init = init
     this.self = init.nodeId

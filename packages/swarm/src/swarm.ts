@@ -282,14 +282,15 @@ export class Swarm {
   /**
    * Counters of this node's cluster work: messages `forwarded` for agents that live elsewhere,
    * directory `corrections` sent to stale senders, messages `parked` while an agent had no home,
-   * `deadLetters`, `handoffs` (and `handoffsFailed`), `restarts` after crashes, and `rerouted`
-   * unacknowledged messages of dead nodes.
+   * `deadLetters`, `handoffs` (and `handoffsFailed`), `restarts` after crashes, `rerouted`
+   * unacknowledged messages of dead nodes, `malformed` envelopes from peers, and `fifoLate` fifo
+   * messages delivered out of order rather than dropped (a re-routed one arriving after newer ones).
    *
    * @example
    * const { forwarded, corrections } = node.metrics()
    */
   metrics(): Readonly<Record<string, number>> {
-    return { ...this.#engine.counters, ...this.#services.counters }
+    return { ...this.#engine.counters, fifoLate: this.#engine.fifoLate, ...this.#services.counters }
   }
 
   /** Every member this node knows, tombstones (`dead`, `left`) included, sorted by id. */
