@@ -31,6 +31,10 @@ t.test('an envelope packs and unpacks to itself, with and without a dictionary',
   t.same(unpackEnvelope(second, envelope.guarantee, inb), routed, 'ids resolve at the receiver')
   t.same(unpackEnvelope(second, envelope.guarantee, out), routed, 'and at the sender itself (traffic handed back is unpacked by its sender)')
   t.equal(unpackEnvelope(second, envelope.guarantee, new InboundDictionary(3)), undefined, 'a receiver without the definitions refuses the envelope rather than guess')
+  const reply: Routed = { e: { kind: 'reply', to: { type: '$asker', id: 'Xk3a9-2g' }, from: { type: 'worker', id: 'w-7' }, type: 'assign', payload: 1, guarantee: ['reliable'], correlationId: 'Xk3a9-2g', replyTo: 'node-a' }, o: 'node-b', h: 0 }
+  const packedReply = packEnvelope(reply, out)
+  t.equal(packedReply[2], null, "a reply to an external asker does not repeat (or intern) the correlation id as its address")
+  t.same(unpackEnvelope(packedReply, reply.e.guarantee, inb), reply, 'and unpacks to itself')
   const minimal: Routed = { e: { kind: 'tell', to: { type: 'worker', id: 'w-7' }, type: 'assign', payload: 1, guarantee: ['best-effort'] }, o: 'node-a', h: 2 }
   t.same(unpackEnvelope(packEnvelope(minimal, out), minimal.e.guarantee, inb), minimal, 'a tell without the optional fields')
 })

@@ -47,6 +47,9 @@ export function isWire(x: unknown): x is Wire {
 
 const KINDS = ['tell', 'ask', 'reply', 'fail'] as const
 
+/** The address type of an asker outside any agent (actor-core's `answer`). */
+const ASKER = '$asker'
+
 /**
  * An envelope as routing carries it: `o` the node that first sent it, `h` how often it was
  * forwarded; fifo messages also carry `s`, their number in the stream from `o` (incarnation `oi`)
@@ -91,7 +94,10 @@ const correlationSplit = (s: string): number => s.lastIndexOf('-') + 1
  */
 export function packEnvelope(r: Routed, dict: Interner = inline): unknown[] {
   const { e } = r
-  const a: unknown[] = [KINDS.indexOf(e.kind), dict.ref(e.to.type), dict.ref(e.to.id), dict.ref(e.type), e.payload, dict.ref(r.o), r.h]
+  // A reply to an asker outside any agent is addressed by the ask's correlation id, which travels
+  // anyway: `null` here, and never interned (a new string per ask would fill the dictionary).
+  const toId = e.to.type === ASKER && e.to.id === e.correlationId ? null : dict.ref(e.to.id)
+  const a: unknown[] = [KINDS.indexOf(e.kind), dict.ref(e.to.type), toId, dict.ref(e.type), e.payload, dict.ref(r.o), r.h]
   const trace = e.trace
   if (trace === undefined) a.push(null, null, null, null)
   else {
@@ -144,7 +150,8 @@ export function unpackEnvelope(a: unknown, guarantee: readonly Guarantee[], dict
   if (!Array.isArray(a) || a.length < 7) return undefined
   // Indexed reads and fields set one by one (no destructuring, no conditional spreads): this runs
   // for every envelope a node receives.
-  const kind: unknown = a[0], toType = dict.resolve(a[1]), toId = dict.resolve(a[2]), type = dict.resolve(a[3]), o = dict.resolve(a[5]), h: unknown = a[6]
+  const kind: unknown = a[0], toType = dict.resolve(a[1]), type = dict.resolve(a[3]), o = dict.resolve(a[5]), h: unknown = a[6]
+  const toId = a[2] === null ? (a.length > 14 ? joined(a[13], a[14], dict) : undefined) : dict.resolve(a[2])
   const k = typeof kind === 'number' ? KINDS[kind] : undefined
   if (k === undefined || !str(toType) || !str(toId) || !str(type) || !str(o) || typeof h !== 'number') return undefined
   if (a.length === 7) return { e: { kind: k, to: { type: toType, id: toId }, type, payload: a[4], guarantee }, o, h }
