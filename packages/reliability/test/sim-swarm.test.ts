@@ -17,7 +17,7 @@ const SEEDS = Number(process.env.SIM_SWARM_SEEDS ?? 40)
 
 const KNOWN: Partial<Record<Rule, string>> = {
   'reliable-lost':
-    'swarm still loses some accepted tells after B1, B3, B4 and the hop-loop fix (docs/reliability.md, "After the first fixes"): tells re-routed after a crash while their agent was restarted and then moved (e.g. seed 5); the fix is on the sending side (no newer tell on another route while older ones are unacknowledged)',
+    'a node acknowledged a tell it held for another (parked waiting for its directory, queued toward the agent) and then crashed: custody is handed over hop by hop at receipt, not at delivery to the agent (docs/reliability.md, "Whole-cluster simulation")',
   'reliable-duplicate': 'a partition makes each side restart the other side’s agents; a tell handled on the far side whose acknowledgement was cut is handed back and handled again',
   'fifo-order': 'tells held back while their agent moves are released after later tells that reached it directly (B7); and since B2 was fixed, tells re-routed after a crash are delivered late rather than lost',
 }
