@@ -638,10 +638,13 @@ export class SwarmEngine implements Router {
     if (payload.k === 'sd' || payload.k === 'sda') return
     if (payload.k !== 'a') return this.hooks.onReturned?.(payload)
     const p = this.#pending.get(payload.c)
-    if (p === undefined || !payload.a.restored) return
+    if (p === undefined) return
     this.#pending.delete(payload.c)
     this.#clock.clearTimeout(p.timer)
-    p.reject(new SpawnFailed(`the move of ${payload.a.type}/${payload.a.id} to ${p.to} was not acknowledged before the session ended`, { node: p.to }))
+    // A spawn fails at once too (it waited for the activation timeout, 30 s, before): the caller
+    // may spawn again. Handed back means unacknowledged, not unprocessed: the agent may run there.
+    const what = payload.a.restored ? 'move' : 'activation'
+    p.reject(new SpawnFailed(`the ${what} of ${payload.a.type}/${payload.a.id} to ${p.to} was not acknowledged before the session ended`, { node: p.to }))
   }
 
   // ───────────────────────────── routing ─────────────────────────────

@@ -81,6 +81,23 @@ t.test('a move whose activation the ended session handed back comes back at once
   t.ok(names.some((n) => c.hosts(n, 'tally')[0] === 'b'), 'some agents moved to b')
 })
 
+const isSpawn = (_to: string, p: unknown) => kindOf(p).k === 'a' && !(p as { a: { restored: boolean } }).a.restored
+
+t.test('a remote spawn whose activation the ended session handed back fails at once, not after the activation timeout', async (t) => {
+  const c = new MemoryCluster(62)
+  t.teardown(() => c.close())
+  const a = await node(c, 'a', [], isSpawn)
+  await node(c, 'b', ['a'], () => false)
+  await c.until(() => c.converged(), 'membership')
+  const { pinned } = await import('../src/index.js')
+  const started = Date.now()
+  await t.rejects(a.spawn(TallyAgent, { id: 'far', placement: pinned('b') }), { code: 'SPAWN_FAILED', message: /not acknowledged before the session ended/ }, 'the first activation was handed back: SpawnFailed for that reason, not a timeout')
+  t.ok(Date.now() - started < 5000, `at once (${Date.now() - started} ms real; the activation timeout is a virtual day here)`)
+  await a.spawn(TallyAgent, { id: 'far', placement: pinned('b') })
+  await c.until(() => c.hosts('far', 'tally')[0] === 'b', 'a second spawn runs it on b')
+  t.same(c.hosts('far', 'tally'), ['b'])
+})
+
 t.test('a conflict the ended session handed back is sent again: the winner merges the loser', async (t) => {
   const c = new MemoryCluster(71)
   t.teardown(() => c.close())
