@@ -874,8 +874,16 @@ export class SwarmEngine implements Router {
 
   async #activateHere(moving: Moving, reason: 'spawn' | 'handoff' | 'restart'): Promise<void> {
     const key = directoryKey(moving.type, moving.id)
+    const address = { type: moving.type, id: moving.id }
     this.#activating.add(key)
     try {
+      // A copy already here when an agent is handed to this node is an orphan of an earlier
+      // attempt whose answer was lost (the sender kept its copy, then moved it again): the copy
+      // that comes now is the agent. The orphan gives way, its state goes to `onConflict` and its
+      // mail follows (sim --swarm seed 49: every later move failed as a duplicate, and both copies
+      // lived on).
+      const orphan = moving.restored && this.#host.hosts(address) ? await this.#host.passivate(address) : undefined
+      const orphanHeld = orphan !== undefined ? this.#fifo.take(key).held : []
       // A restart after a crash starts fresh unless the class's persistence hook has a state.
       const saved = reason === 'restart' ? await this.#host.recover(moving.type, moving.id) : undefined
       if (saved !== undefined) await this.#host.activate(moving.type, moving.id, moving.input, saved, true)
@@ -894,7 +902,12 @@ export class SwarmEngine implements Router {
       }
       this.#activating.delete(key)
       this.#applyEntries([entry], true)
-      this.events.emit('agent-activated', { address: { type: moving.type, id: moving.id }, reason })
+      if (orphan !== undefined) {
+        this.hooks.onDiscard?.(address, orphan.state)
+        for (const e of orphan.pending) this.#dispatch({ e, o: this.self, h: 0 })
+        for (const w of orphanHeld) this.#dispatch(w)
+      }
+      this.events.emit('agent-activated', { address, reason })
     } finally {
       this.#activating.delete(key)
       this.#retryParked(new Set([key]))
