@@ -90,7 +90,8 @@ export function serializeError(error: unknown): SerializedError {
   }).toJSON()
 }
 
-function murmurErrorClass(code: string) {
+/** A `MurmurError` subclass with a fixed `code`: one class per condition (used by this package's modules; not re-exported). */
+export function murmurErrorClass(code: string) {
   const cls = class extends MurmurError {
     static readonly code = code
     constructor(message: string, details?: Readonly<Record<string, unknown>>, options?: ErrorOptions) {

@@ -1,6 +1,6 @@
 import type { AgentAddress } from './envelope.js'
 import type { AnyProtocol, MessageType, Payload } from './protocol.js'
-import { MurmurError, registerErrorClass, type MURMUR_ERROR } from './errors.js'
+import { murmurErrorClass, registerErrorClass, type MURMUR_ERROR } from './errors.js'
 
 // (`MURMUR_ERROR` is imported for the declaration emit of the classes below, which carry the brand.)
 export type { MURMUR_ERROR }
@@ -55,25 +55,16 @@ export interface FlowControl {
   ready(to: AgentAddress): Promise<void> | undefined
 }
 
-function streamErrorClass(code: string) {
-  return class extends MurmurError {
-    static readonly code = code
-    constructor(message: string, details?: Readonly<Record<string, unknown>>, options?: ErrorOptions) {
-      super(code, message, details, options)
-    }
-  }
-}
-
 /** The sender aborted the stream (its signal, or its source threw): the receiver's iterator throws this. */
-export class StreamAborted extends streamErrorClass('STREAM_ABORTED') {}
+export class StreamAborted extends murmurErrorClass('STREAM_ABORTED') {}
 /** The receiver stopped consuming before the end (broke out of its loop, or never iterated): the sender's promise rejects with this. */
-export class StreamCancelled extends streamErrorClass('STREAM_CANCELLED') {}
+export class StreamCancelled extends murmurErrorClass('STREAM_CANCELLED') {}
 /** The receiving agent takes no streams (its class has no `onStream`). */
-export class StreamRefused extends streamErrorClass('STREAM_REFUSED') {}
+export class StreamRefused extends murmurErrorClass('STREAM_REFUSED') {}
 /**
  * The stream's state was lost at one end: its receiver moved or restarted elsewhere, or a peer
  * broke the credit protocol. Nothing more of it will be delivered.
  */
-export class StreamBroken extends streamErrorClass('STREAM_BROKEN') {}
+export class StreamBroken extends murmurErrorClass('STREAM_BROKEN') {}
 
 for (const cls of [StreamAborted, StreamCancelled, StreamRefused, StreamBroken]) registerErrorClass(cls)

@@ -51,7 +51,7 @@ export class FrameTooManyItems extends transportErrorClass('FRAME_TOO_MANY_ITEMS
 export class RateLimited extends transportErrorClass('RATE_LIMITED') {}
 /**
  * A peer's causal messages held back here (waiting for their causes) exceed the byte budget
- * (`maxCausalHeldBytes`): one more that would wait is not accepted (not acknowledged; the sender
+ * (`maxHeldBytes`): one more that would wait is not accepted (not acknowledged; the sender
  * resends it later). Nothing already accepted is dropped.
  */
 export class HoldBackFull extends transportErrorClass('HOLD_BACK_FULL') {}

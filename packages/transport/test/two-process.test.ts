@@ -1,8 +1,9 @@
 import t from 'tap'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
+import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import { createUwsTransport, type TransportEvents } from '../src/index.js'
+import { createUwsTransport, type TransportEvents, type UwsTransportInit } from '../src/index.js'
 import { range, waitFor } from './helpers/wait.js'
 
 /**
@@ -30,24 +31,24 @@ function startChild(t: Tap.Test, parentAddress: string): ChildProcess {
   return child
 }
 
-declare namespace Tap {
-  type Test = import('tap').Test
-}
-
-t.test('a reliable stream survives dropped connections; SIGKILL ends in peer-down with the unacked messages', async (t) => {
-  const parent = createUwsTransport({
-    nodeId: 'parent',
-    cluster: 'test',
-    secret: 'sesame',
-    heartbeatInterval: 200,
-    reconnect: { giveUpAfter: 1500 },
-  })
+/** The parent node (this process), started: it records what the child echoes and its peer-downs. */
+async function startParent(t: Tap.Test, init: Partial<UwsTransportInit>) {
+  const parent = createUwsTransport({ nodeId: 'parent', cluster: 'test', secret: 'sesame', heartbeatInterval: 200, ...init })
   t.teardown(() => parent.stop())
   const echoed: number[] = []
   parent.onMessage((m) => echoed.push((m.payload as { echo: number }).echo))
   const downs: Array<TransportEvents['peer-down']> = []
   parent.on('peer-down', (d) => downs.push(d))
   await parent.start()
+  return { parent, echoed, downs }
+}
+
+declare namespace Tap {
+  type Test = import('tap').Test
+}
+
+t.test('a reliable stream survives dropped connections; SIGKILL ends in peer-down with the unacked messages', async (t) => {
+  const { parent, echoed, downs } = await startParent(t, { reconnect: { giveUpAfter: 1500 } })
   const child = startChild(t, parent.address)
   await waitFor(() => parent.peers().length === 1, 'child connected')
 
@@ -90,7 +91,6 @@ t.test('a reliable stream survives dropped connections; SIGKILL ends in peer-dow
 
 /** A port free on 127.0.0.1 right now (the proxy takes it, so the parent can advertise it before the proxy runs). */
 async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net')
   const srv = createServer()
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
   const port = (srv.address() as { port: number }).port
@@ -102,13 +102,7 @@ t.test('a reliable stream survives its TCP path being killed mid-stream (a proxy
   const proxyPort = await freePort()
   const parentPort = await freePort()
   // The parent advertises the proxy: the child's first dial and every redial cross it.
-  const parent = createUwsTransport({ nodeId: 'parent', cluster: 'test', secret: 'sesame', port: parentPort, heartbeatInterval: 200, reconnect: { giveUpAfter: 10_000 }, advertise: `127.0.0.1:${proxyPort}`, highWaterMark: 1 << 20 })
-  t.teardown(() => parent.stop())
-  const echoed: number[] = []
-  parent.onMessage((m) => echoed.push((m.payload as { echo: number }).echo))
-  const downs: Array<TransportEvents['peer-down']> = []
-  parent.on('peer-down', (d) => downs.push(d))
-  await parent.start()
+  const { parent, echoed, downs } = await startParent(t, { port: parentPort, reconnect: { giveUpAfter: 10_000 }, advertise: `127.0.0.1:${proxyPort}`, highWaterMark: 1 << 20 })
   let proxy = await startProxy(t, proxyPort, parentPort)
   startChild(t, `127.0.0.1:${proxyPort}`)
   await waitFor(() => parent.peers().length === 1, 'child connected through the proxy')
