@@ -122,8 +122,9 @@ t.test('load: a greedy reliable sender that never waits gets Overloaded at the h
     await new Promise((r) => setTimeout(r, 1))
   }
   t.ok(overloaded > 0, `Overloaded thrown ${overloaded} times; ${accepted} accepted`)
-  // The hard limit is checked against an estimate (queued messages × average size + link bytes
-  // sampled at flush), so it overshoots: bounded, but not exact.
+  // The hard limit is checked against an estimate (held messages × average size + link bytes, with
+  // the encoded copy of what is not flushed yet counted ahead), so it can overshoot by what the
+  // average size misjudges: bounded (1.1–1.4× here), but not exact.
   t.comment(`most buffered: ${Math.round(worst)} B = ${(worst / HARD).toFixed(2)} × the hard limit`)
   t.ok(worst <= 2 * HARD, 'buffered bytes stay within 2× the hard limit')
   await until(() => seen.length >= accepted, 60_000)

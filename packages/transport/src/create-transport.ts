@@ -400,9 +400,16 @@ class TransportNode implements Transport {
     // the other lanes must never make a probe be dropped or a control message be refused.
     const buffered = channel.firstLane === 0 ? this.#laneBuffered(lane) : session.queued * this.#avgMessageBytes + session.linkBytes
     if (flags & Flag.reliable) {
-      if (buffered > this.#limits.hardLimit) {
+      // A reliable message is held until acknowledged and, once flushed, sits a second time, encoded,
+      // in its link's buffer. Near the limit, count that second copy ahead for what is not flushed
+      // yet, or the flush lifts the buffered bytes to twice the hard limit after the check passed.
+      const committed =
+        channel.firstLane !== 0 && buffered * 2 > this.#limits.hardLimit
+          ? buffered + (session.queued - inFlight(session)) * this.#avgMessageBytes
+          : buffered
+      if (committed > this.#limits.hardLimit) {
         this.#counters.overloaded++
-        throw new Overloaded(`${buffered} bytes buffered toward ${nodeId}, over the hard limit`, { nodeId, buffered })
+        throw new Overloaded(`${Math.round(committed)} bytes buffered toward ${nodeId}, over the hard limit`, { nodeId, buffered: committed })
       }
       const extra = flags & Flag.causal ? this.#stamp(options?.group ?? 'default', nodeId) : null
       push(lane.out, flags, key ?? null, payload, extra)
