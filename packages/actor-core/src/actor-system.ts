@@ -143,9 +143,30 @@ export class ActorSystem {
    * an ask, answered with a `fail` envelope through the router. A handled ask is answered with a
    * `reply` (or `fail`) envelope carrying the ask's `correlationId` and `replyTo`. `reply` /
    * `fail`: settles the pending ask with that correlation id. Never throws for bad input.
+   *
+   * `settle`, for a `tell`: called once (with this envelope) when the message is done with here:
+   * handled (or failed in its handler), refused as bad input, or dropped by the mailbox's overflow
+   * policy or a stop. Not called when the agent moves first: then the envelope itself is among the
+   * handoff's `pending` ones. A cluster keeps a tell in custody until then.
+   *
+   * @example
+   * system.deliver(envelope, (e) => acknowledgeToSender(e))
    */
-  deliver(envelope: Envelope): void {
-    this.#engine.deliver(envelope)
+  deliver(envelope: Envelope, settle?: (envelope: Envelope) => void): void {
+    this.#engine.deliver(envelope, settle)
+  }
+
+  /**
+   * Send the messages for a local agent through the router too, as if it were remote, until
+   * called again with `false`. A cluster uses it to order a sender's local messages behind the
+   * ones it sent to the agent's old home that are still on their way (the agent just moved here).
+   * No effect when the agent does not run here; a new activation starts with it off.
+   *
+   * @example
+   * system.routeThrough({ type: 'worker', id: 'w-7' }, true)
+   */
+  routeThrough(address: AgentAddress, on: boolean): void {
+    this.#engine.routeThrough(address, on)
   }
 
   /** Whether the agent at `address` runs here (and is not stopping). */

@@ -45,10 +45,10 @@ t.test('agent-level bad input through a swarm node', async (t) => {
     if (Array.isArray(m.payload)) replies.push(m.payload)
   })
   // The envelope layout of @murmur/swarm's internal/wire.ts:
-  // [kind, toType, toId, type, payload, origin, hops, traceHead, traceTail, spanHead, spanTail, seq,
-  // originIncarnation, correlationHead, correlationTail, replyTo]; strings travel inline until the
+  // [kind, toType, toId, type, payload, origin, hops, custody, traceHead, traceTail, spanHead, spanTail,
+  // seq, originIncarnation, correlationHead, correlationTail, replyTo]; strings travel inline until the
   // receiver confirms their dictionary ids, and this peer never does.
-  const ask = (corr: string, toId: string, type: string, payload: unknown) => evil.send(home.nodeId, [1, 'tally', toId, type, payload, 'evil', 0, null, null, null, null, null, null, '', corr, 'evil'], { guarantee: ['reliable'] })
+  const ask = (corr: string, toId: string, type: string, payload: unknown) => evil.send(home.nodeId, [1, 'tally', toId, type, payload, 'evil', 0, null, null, null, null, null, null, null, '', corr, 'evil'], { guarantee: ['reliable'] })
   const tell = (toId: string, type: string, payload: unknown) => evil.send(home.nodeId, [0, 'tally', toId, type, payload, 'evil', 0], { guarantee: ['reliable'] })
 
   // A legitimate stream from the other node, interleaved with everything below.
@@ -71,7 +71,7 @@ t.test('agent-level bad input through a swarm node', async (t) => {
   stream(50)
 
   const codeOf = (corr: string) => {
-    const r = replies.find((p) => `${p[13]}${p[14]}` === corr)
+    const r = replies.find((p) => `${p[14]}${p[15]}` === corr)
     return r === undefined ? undefined : (r[4] as { code?: string }).code
   }
   await until(() => replies.length >= 3 && dead.length >= 2 && errors.some((e) => e instanceof FrameTooLarge), 15_000)

@@ -238,8 +238,8 @@ t.test('per-peer limits: message rate (rateLimit) holds back a 50,000-ask burst;
   t.teardown(() => (TallyAgent.onHandled = undefined))
   const N = 50_000
   // The swarm's envelope layout (internal/wire.ts): [kind, toType, toId, type, payload, origin, hops,
-  // traceHead, traceTail, spanHead, spanTail, seq, originIncarnation, correlationHead, correlationTail, replyTo].
-  for (let i = 0; i < N; i++) evil.send('a', [1, 'tally', 'victim', 'add', { stream: 'flood', seq: i }, 'evil', 0, null, null, null, null, null, null, '', `c${i}`, 'evil'], { guarantee: ['reliable'] })
+  // custody, traceHead, traceTail, spanHead, spanTail, seq, originIncarnation, correlationHead, correlationTail, replyTo].
+  for (let i = 0; i < N; i++) evil.send('a', [1, 'tally', 'victim', 'add', { stream: 'flood', seq: i }, 'evil', 0, null, null, null, null, null, null, null, '', `c${i}`, 'evil'], { guarantee: ['reliable'] })
   // The memory network's time is virtual (autoRun may run it faster than the wall clock): the limit is per virtual second.
   const clock = net.clockFor('a')
   const started = clock.now()

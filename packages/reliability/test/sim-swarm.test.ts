@@ -17,9 +17,11 @@ const SEEDS = Number(process.env.SIM_SWARM_SEEDS ?? 40)
 
 const KNOWN: Partial<Record<Rule, string>> = {
   'reliable-lost':
-    'a node acknowledged a tell it held for another (parked waiting for its directory, queued toward the agent) and then crashed: custody is handed over hop by hop at receipt, not at delivery to the agent (docs/reliability.md, "Whole-cluster simulation")',
-  'reliable-duplicate': 'a partition makes each side restart the other side’s agents; a tell handled on the far side whose acknowledgement was cut is handed back and handled again',
-  'fifo-order': 'tells held back while their agent moves are released after later tells that reached it directly (B7); and since B2 was fixed, tells re-routed after a crash are delivered late rather than lost',
+    'a sender that leaves gracefully while cut off from the others takes the tells no peer acknowledged with it (the leave drains for 2 s at most); custody now follows handling, so a crash no longer loses what a node had acknowledged (docs/reliability.md, "Whole-cluster simulation")',
+  'reliable-duplicate':
+    'a partition makes each side restart the other side’s agents (at-least-once across a split brain): a tell handled on the far side whose release was cut is sent again when that side is declared down, and handled again by the restarted copy',
+  'fifo-order':
+    'a sender’s tells stuck on one route (behind a partition, at the agent’s old home) reach the agent after later ones it sent straight to the new home, whose fresh stream started at the first number it saw (B7: the sender knows what is still on its way, the receiver does not); they are delivered late rather than lost',
 }
 
 t.test(`${SEEDS} whole-cluster seeds: the checker's rules`, async (t) => {

@@ -13,7 +13,8 @@ import {
 } from './directory.js'
 import { homeOf, rendezvousPick, placementKey, strategyByName, type PlacementContext, type PlacementStrategy } from './placement.js'
 import { SpawnFailed, PlacementFailed, SwarmStopped } from './errors.js'
-import { CONTROL, inline, isWire, packEnvelope, unpackEnvelope, type Interner, type Moving, type Routed, type Wire } from './internal/wire.js'
+import { CONTROL, inline, isWire, packEnvelope, unpackEnvelope, type Interner, type Moving, type Routed, type Upstream, type Wire } from './internal/wire.js'
+import { CustodyTable, ReleaseBatch } from './internal/custody.js'
 import { InboundDictionary, OutboundDictionary } from './internal/wire-dictionary.js'
 import type { Host } from './internal/host.js'
 import { Emitter } from './internal/emitter.js'
@@ -165,6 +166,21 @@ export class SwarmEngine implements Router {
   #lastKey = ''
   /** Keyed by guarantee array identity (one per message type): forwarded traffic brings fresh ones, hence the WeakMap. */
   readonly #options = new WeakMap<readonly Guarantee[], Map<string, SendOptions>>()
+  /** Reliable tells passed to another node and not yet done with there (see `custody.ts`). */
+  readonly #custody = new CustodyTable<Wired>()
+  /** Releases owed upstream, sent at the end of the turn. */
+  readonly #releases = new ReleaseBatch()
+  #releasesScheduled = false
+  /**
+   * Agents that moved here while tells this node sent them are still on their way (held in
+   * custody toward their old home): this node's own messages to them go through routing, and so
+   * through the fifo numbering, until those arrived; a local send would overtake them.
+   */
+  readonly #ordering = new Map<string, AgentAddress>()
+  /** Each peer's incarnation as its last session said: a new one means its earlier life is over. */
+  readonly #incarnations = new Map<string, number>()
+  /** Delivered here and not yet done with: whom to release each one to (the envelope is the key the local system gives back). */
+  readonly #upstreamOf = new WeakMap<Envelope, Upstream>()
   /** See {@link EngineHooks}. */
   hooks: EngineHooks = {}
   /** Counters for observability (see `Swarm.metrics`). */
@@ -177,6 +193,8 @@ export class SwarmEngine implements Router {
     handoffsFailed: 0,
     restarts: 0,
     rerouted: 0,
+    /** Reliable tells sent again because the node they were passed to went down before it was done with them. */
+    custodyResent: 0,
     /** Envelopes from a peer that did not decode (malformed, or naming a string id never defined). */
     malformed: 0,
   }
@@ -212,6 +230,8 @@ export class SwarmEngine implements Router {
     // A member is up before its session is: moves and parked messages toward it wait for this.
     this.#t.on('peer-up', (peer) => {
       this.#sessions.add(peer.nodeId)
+      const before = this.#incarnations.get(peer.nodeId)
+      this.#incarnations.set(peer.nodeId, peer.incarnation)
       const dict = this.#outDicts.get(peer.nodeId)
       if (dict?.incarnation !== peer.incarnation) {
         this.#outDicts.set(peer.nodeId, new OutboundDictionary(peer.incarnation))
@@ -222,6 +242,10 @@ export class SwarmEngine implements Router {
         dict.requeueUnconfirmed()
         this.#definitionsDue(peer.nodeId)
       }
+      // Back with a new incarnation before anyone declared it down: what its last life held died
+      // with it. Sent again only now, packed with the dictionary of its new life.
+      if (before !== undefined && before !== peer.incarnation) this.#resendToward(peer.nodeId)
+      if (this.#releases.size > 0) this.#scheduleReleases()
       if (this.#live.has(peer.nodeId)) this.#onMembershipChanged()
     })
     this.#t.on('drained', () => this.#retryParked(undefined))
@@ -293,12 +317,26 @@ export class SwarmEngine implements Router {
       // Everything still unacknowledged toward it comes back through `peer-down` and is re-routed.
       this.#failActivations(m.id)
       this.#forget(m.id)
+      // What it acknowledged but never said it was done with (parked, queued for an agent, passed
+      // on) died with it, or waits behind a partition: route it again.
+      this.#releases.forget(m.id)
+      this.#resendToward(m.id)
       // The dictionaries stay: a member declared down may be alive on the other side of a
       // partition and go on packing with the ids this node confirmed (dropping them here made
       // every later envelope from it unreadable: sim --swarm seed 5). A new incarnation replaces
       // them; `#boundDicts` keeps their number bounded.
     }
     return event !== 'member-suspect'
+  }
+
+  /** Tells held in custody toward a node that is gone (or restarted): routed again, to wherever their agents live now. */
+  #resendToward(nodeId: string): void {
+    // In fifo order: a tell held again after a retry has a newer custody id than later ones, and a
+    // fresh stream at the agent's new home starts at the first number it sees.
+    for (const w of this.#custody.takeToward(nodeId).sort(byFifoNumber)) {
+      this.counters.custodyResent++
+      this.#dispatch({ ...w, h: 0 })
+    }
   }
 
   #forget(nodeId: string): void {
@@ -428,9 +466,10 @@ export class SwarmEngine implements Router {
 
   async #discard(address: AgentAddress): Promise<void> {
     const { state, pending } = await this.#host.passivate(address)
+    this.#ordering.delete(directoryKey(address.type, address.id))
     this.hooks.onDiscard?.(address, state)
     const { held } = this.#fifo.take(directoryKey(address.type, address.id))
-    for (const e of pending) this.#dispatch({ e, o: this.self, h: 0 })
+    for (const e of pending) this.#dispatch(this.#rewrap(e))
     for (const w of held) this.#dispatch(w)
   }
 
@@ -462,8 +501,9 @@ export class SwarmEngine implements Router {
       if (!this.#sessions.has(id) && address !== undefined) this.#connect(address)
     }
     this.#sweepParked()
+    for (const key of [...this.#ordering.keys()]) this.#orderingDone(key)
     for (const w of this.#fifo.expire(this.#clock.now(), FIFO_GAP_TIMEOUT)) {
-      if (this.#host.hosts(w.e.to)) this.#host.deliver(w.e)
+      if (this.#host.hosts(w.e.to)) this.#deliverLocal(w)
       else this.#dispatch(w)
     }
     this.#gossipLoad()
@@ -562,7 +602,7 @@ export class SwarmEngine implements Router {
     const w = m.payload
     if (this.#stopped) return
     if (Array.isArray(w)) {
-      const r = unpackEnvelope(w, m.guarantee, this.#inDictOf(m.from))
+      const r = unpackEnvelope(w, m.guarantee, this.#inDictOf(m.from), m.from)
       if (r !== undefined) this.#dispatch(r)
       else this.counters.malformed++
       return
@@ -586,7 +626,10 @@ export class SwarmEngine implements Router {
         for (const chunk of chunks(entriesIn(this.#dir, w.b))) this.#sendControl(from, { k: 'd', e: chunk }, ['reliable'])
         break
       case 'a':
-        this.#onActivate(from, w.c, w.a)
+        this.#onActivate(m.from, w.c, w.a)
+        break
+      case 'h':
+        if (w.i === this.#t.incarnation) for (const c of w.c) this.#released(c)
         break
       case 'sd':
         this.#sendControl(from, { k: 'sda', i: this.#inDictOf(m.from).define(w.d) }, ['reliable'])
@@ -621,7 +664,9 @@ export class SwarmEngine implements Router {
         continue
       }
       this.counters.rerouted++
-      this.#dispatch({ ...r, h: 0 })
+      // Held in custody here: the original goes around again (with whom to release it to).
+      const held = r.c !== undefined ? this.#custody.release(r.c) : undefined
+      this.#dispatch({ ...(held ?? r), h: 0 })
     }
   }
 
@@ -634,8 +679,12 @@ export class SwarmEngine implements Router {
    */
   #returned(_peer: string, payload: unknown): void {
     if (!isWire(payload)) return
-    // Definitions are sent again when the next session comes up (see `peer-up`).
+    // Definitions are sent again when the next session comes up (see `peer-up`); so are releases.
     if (payload.k === 'sd' || payload.k === 'sda') return
+    if (payload.k === 'h') {
+      for (const c of payload.c) this.#releases.add({ n: _peer, i: payload.i, c })
+      return
+    }
     if (payload.k !== 'a') return this.hooks.onReturned?.(payload)
     const p = this.#pending.get(payload.c)
     if (p === undefined) return
@@ -729,7 +778,7 @@ export class SwarmEngine implements Router {
 
   /** Deliver to a local agent; numbered (fifo) messages in their sender's order. */
   #deliverHere(w: Wired): void {
-    if (w.s === undefined || w.oi === undefined) return this.#host.deliver(w.e)
+    if (w.s === undefined || w.oi === undefined) return this.#deliverLocal(w)
     const { type, id } = w.e.to
     const last = this.#lastStream
     // A stream of messages mostly goes to one agent from one sender: reuse the keys built for the
@@ -738,7 +787,87 @@ export class SwarmEngine implements Router {
       this.#lastStream = { type, id, o: w.o, oi: w.oi, agent: directoryKey(type, id), origin: `${w.o}#${w.oi}` }
     }
     const ready = this.#fifo.accept(this.#lastStream.agent, this.#lastStream.origin, w.s, w, this.#clock.now())
-    for (const r of ready) this.#host.deliver(r.e)
+    // A duplicate (sent again after its first copy got here after all) is done with: say so.
+    if (ready === null) return this.#release(w.u)
+    for (const r of ready) this.#deliverLocal(r)
+  }
+
+  /** To the local agent; a tell held upstream is released once the agent is done with it. */
+  #deliverLocal(w: Wired): void {
+    if (w.u === undefined) return this.#host.deliver(w.e)
+    this.#upstreamOf.set(w.e, w.u)
+    this.#host.deliver(w.e, this.#onSettled)
+  }
+
+  readonly #onSettled = (e: Envelope): void => {
+    const u = this.#upstreamOf.get(e)
+    if (u === undefined) return
+    this.#upstreamOf.delete(e)
+    this.#release(u)
+  }
+
+  /** A mailbox message given back by the local system (a move, a lost conflict), routed again. */
+  #rewrap(e: Envelope): Wired {
+    const u = this.#upstreamOf.get(e)
+    if (u === undefined) return { e, o: this.self, h: 0 }
+    this.#upstreamOf.delete(e)
+    return { e, o: this.self, h: 0, u }
+  }
+
+  /** Done with here: tell the node that holds it (at the end of the turn, with the others). */
+  #release(u: Upstream | undefined): void {
+    if (u === undefined) return
+    if (u.n === this.self) return void (u.i === this.#t.incarnation && this.#released(u.c))
+    this.#releases.add(u)
+    this.#scheduleReleases()
+  }
+
+  /** A node this one passed a tell to is done with it: so is this one, toward its own upstream. */
+  #released(c: number): void {
+    const w = this.#custody.release(c)
+    if (w === undefined) return
+    this.#release(w.u)
+    if (this.#ordering.size > 0 && w.o === this.self) this.#orderingDone(directoryKey(w.e.to.type, w.e.to.id))
+  }
+
+  /** The lowest fifo number of this node's tells to the agent still on their way (`Infinity`: none numbered; `undefined`: none). */
+  #inFlightFromHere(key: string): number | undefined {
+    let lowest: number | undefined
+    for (const w of this.#custody.items()) {
+      if (w.o !== this.self || directoryKey(w.e.to.type, w.e.to.id) !== key) continue
+      lowest = Math.min(lowest ?? Infinity, w.s ?? Infinity)
+    }
+    return lowest
+  }
+
+  /**
+   * An agent just activated here: order this node's local sends behind its tells still on their
+   * way, and have its fifo stream wait for the first of them (a stream the agent's counters did not
+   * bring would otherwise start at whatever number came first: a later, local one).
+   */
+  #orderBehindInFlight(address: AgentAddress, key: string): void {
+    const lowest = this.#inFlightFromHere(key)
+    if (lowest === undefined) return
+    this.#ordering.set(key, address)
+    this.#host.routeThrough(address, true)
+    if (lowest !== Infinity) this.#fifo.expect(key, `${this.self}#${this.#t.incarnation}`, lowest, this.#clock.now())
+  }
+
+  /** Nothing of this node's is on its way to the agent any more: local sends go straight again. */
+  #orderingDone(key: string): void {
+    const address = this.#ordering.get(key)
+    if (address === undefined || this.#inFlightFromHere(key) !== undefined) return
+    this.#ordering.delete(key)
+    this.#host.routeThrough(address, false)
+  }
+
+  #scheduleReleases(): void {
+    if (this.#releasesScheduled) return
+    this.#releasesScheduled = true
+    queueMicrotask(() => {
+      this.#releasesScheduled = false
+      for (const d of this.#releases.take((n) => this.#sessions.has(n))) this.#sendControl(d.n, { k: 'h', i: d.i, c: d.c }, ['reliable'])
+    })
   }
 
   #forward(w: Wired, node: string, entry: DirectoryEntry | undefined): void {
@@ -749,7 +878,13 @@ export class SwarmEngine implements Router {
     if (w.h >= MAX_HOPS) return this.#park(directoryKey(w.e.to.type, w.e.to.id), { ...w, h: 0 })
     // A local sender gets `Overloaded` (flow control reaches the user); forwarded traffic waits.
     const first = w.o === this.self && w.h === 0
-    const ok = this.#sendAgentTraffic(node, packEnvelope({ ...w, h: w.h + 1 }, this.#dictToward(node)), w.e.to, w.e.guarantee, first ? 'throw' : 'false')
+    const c = inCustody(w.e) ? this.#custody.hold(w, node) : undefined
+    let ok = false
+    try {
+      ok = this.#sendAgentTraffic(node, packEnvelope({ ...w, h: w.h + 1 }, this.#dictToward(node), c), w.e.to, w.e.guarantee, first ? 'throw' : 'false')
+    } finally {
+      if (!ok && c !== undefined) this.#custody.release(c)
+    }
     if (!ok) return this.#park(directoryKey(w.e.to.type, w.e.to.id), w)
     this.counters.forwarded++
     // The sender routed here on a stale view: correct its directory (once per sender and entry).
@@ -781,6 +916,7 @@ export class SwarmEngine implements Router {
     }
     this.counters.deadLetters++
     this.events.emit('dead-letter', { envelope: e, reason })
+    this.#release(w.u)
   }
 
   #park(key: string, w: Wired): void {
@@ -799,7 +935,8 @@ export class SwarmEngine implements Router {
       // Still waiting for a restart on a node we know is gone: keep waiting.
       if (entry?.status === 'active' && entry.node !== this.self && !this.#live.has(entry.node)) continue
       this.#parked.delete(key)
-      for (const w of p.items) this.#dispatch(w)
+      // In fifo order, not arrival order: a restarted agent's fresh stream starts at the first number it sees.
+      for (const w of p.items.sort(byFifoNumber)) this.#dispatch(w)
       // Parked again (still no home): the wait counts from the first park, or a message re-parked
       // on every retry would never time out (sim --swarm seeds 1, 16).
       const again = this.#parked.get(key)
@@ -872,7 +1009,7 @@ export class SwarmEngine implements Router {
     }
   }
 
-  async #activateHere(moving: Moving, reason: 'spawn' | 'handoff' | 'restart'): Promise<void> {
+  async #activateHere(moving: Moving, reason: 'spawn' | 'handoff' | 'restart', from?: { readonly nodeId: string; readonly incarnation: number }): Promise<void> {
     const key = directoryKey(moving.type, moving.id)
     const address = { type: moving.type, id: moving.id }
     this.#activating.add(key)
@@ -890,7 +1027,12 @@ export class SwarmEngine implements Router {
       else await this.#host.activate(moving.type, moving.id, moving.input, moving.state, moving.restored)
       if (moving.counters !== undefined) this.#fifo.restore(key, moving.counters, this.#clock.now())
       else this.#fifo.drop(key)
-      for (const e of moving.pending) this.#host.deliver(e)
+      // The node that moved it holds its waiting tells in custody until the agent is done with them here.
+      moving.pending.forEach((e, i) => {
+        const c = moving.custody?.[i]
+        if (c === undefined || c === null || from === undefined) this.#host.deliver(e)
+        else this.#deliverLocal({ e, o: from.nodeId, h: 0, u: { n: from.nodeId, i: from.incarnation, c } })
+      })
       const entry: DirectoryEntry = {
         type: moving.type,
         id: moving.id,
@@ -902,9 +1044,10 @@ export class SwarmEngine implements Router {
       }
       this.#activating.delete(key)
       this.#applyEntries([entry], true)
+      this.#orderBehindInFlight(address, key)
       if (orphan !== undefined) {
         this.hooks.onDiscard?.(address, orphan.state)
-        for (const e of orphan.pending) this.#dispatch({ e, o: this.self, h: 0 })
+        for (const e of orphan.pending) this.#dispatch(this.#rewrap(e))
         for (const w of orphanHeld) this.#dispatch(w)
       }
       this.events.emit('agent-activated', { address, reason })
@@ -914,8 +1057,9 @@ export class SwarmEngine implements Router {
     }
   }
 
-  #onActivate(from: string, c: number, moving: Moving): void {
-    this.#activateHere(moving, moving.restored ? 'handoff' : 'spawn').then(
+  #onActivate(sender: { readonly nodeId: string; readonly incarnation: number }, c: number, moving: Moving): void {
+    const from = sender.nodeId
+    this.#activateHere(moving, moving.restored ? 'handoff' : 'spawn', sender).then(
       () => this.#sendAgentTraffic(from, { k: 'aa', c }, moving, ['reliable', 'fifo']),
       (error: unknown) => {
         const e = error instanceof Error ? error : new Error(String(error))
@@ -935,11 +1079,15 @@ export class SwarmEngine implements Router {
     let moving: Moving | undefined
     try {
       const { state, pending } = await this.#host.passivate(address)
+      this.#ordering.delete(key)
       // Numbered messages waiting for a gap go after the agent, with the counters.
       const { counters, held } = this.#fifo.take(key)
       out.buffer.unshift(...held)
+      // Its waiting tells go with it: held here in custody until the new home is done with them.
+      const custody = pending.map((e) => (inCustody(e) ? this.#custody.hold(this.#rewrap(e), to) : null))
       moving = {
         counters,
+        custody,
         type: address.type,
         id: address.id,
         version: (entry?.version ?? 0) + 1,
@@ -964,7 +1112,13 @@ export class SwarmEngine implements Router {
           this.hooks.onDiscard?.(address, back.state)
         })
         if (moving.counters !== undefined) this.#fifo.restore(key, moving.counters, this.#clock.now())
-        for (const e of moving.pending) this.#host.deliver(e)
+        moving.pending.forEach((e, i) => {
+          const c = moving?.custody?.[i]
+          if (c === undefined || c === null) return this.#host.deliver(e)
+          // Still held: not done with over there (released: the new home handled it before failing).
+          const w = this.#custody.release(c)
+          if (w !== undefined) this.#deliverLocal(w)
+        })
       }
     } finally {
       this.#outgoing.delete(key)
@@ -991,7 +1145,14 @@ export class SwarmEngine implements Router {
       for (const w of p.items) {
         const home = this.#dir.get(key)?.node
         const heir = home !== undefined && home !== this.self && heirs.includes(home) ? home : rendezvousPick(key, heirs.map((id) => ({ id, capabilities: [], load: 0 })))
-        if (heir === undefined || !this.#sendAgentTraffic(heir, packEnvelope(w, this.#dictToward(heir)), w.e.to, w.e.guarantee)) this.#notFound(w, 'its node left')
+        if (heir === undefined) {
+          this.#notFound(w, 'its node left')
+          continue
+        }
+        const c = inCustody(w.e) ? this.#custody.hold(w, heir) : undefined
+        if (this.#sendAgentTraffic(heir, packEnvelope(w, this.#dictToward(heir), c), w.e.to, w.e.guarantee)) continue
+        if (c !== undefined) this.#custody.release(c)
+        this.#notFound(w, 'its node left')
       }
     }
     this.#run(this.#fd.handle({ kind: 'leave', now: this.#clock.now() }))
@@ -999,7 +1160,14 @@ export class SwarmEngine implements Router {
     // give them a bounded time to be (sim --swarm: a leaving sender's last tells were lost).
     const deadline = this.#clock.now() + LEAVE_DRAIN_MS
     do await new Promise<void>((r) => this.#clock.setTimeout(r, 50))
-    while (this.#clock.now() < deadline && [...this.#sessions].some((id) => unsettled(this.#t, id)))
+    // Tells passed on are waited for until done with downstream, so that their releases reach upstream.
+    while (this.#clock.now() < deadline && ([...this.#sessions].some((id) => unsettled(this.#t, id)) || this.#custodyTowardLive() > 0))
+  }
+
+  #custodyTowardLive(): number {
+    let n = 0
+    for (const id of this.#sessions) n += this.#custody.count(id)
+    return n
   }
 
   /** Stop timers and drop everything; the caller stops the transport and the host. */
@@ -1013,6 +1181,11 @@ export class SwarmEngine implements Router {
     }
     this.#pending.clear()
   }
+}
+
+/** Fifo-numbered messages by their number (a stable sort: each stream's own order is kept, the rest stay as they were). */
+function byFifoNumber(x: Wired, y: Wired): number {
+  return (x.s ?? Infinity) - (y.s ?? Infinity)
 }
 
 function chunks<T>(list: readonly T[]): T[][] {
@@ -1035,6 +1208,16 @@ function boundDicts(dicts: Map<string, unknown>, live: ReadonlySet<string>): voi
 }
 
 const DICTS_MAX = 1024
+
+/**
+ * Tells kept in custody until the next node is done with them: reliable ones (acknowledged by the
+ * transport on arrival, which a crash right after makes worthless). Asks are not: their caller
+ * waits for an answer and gets a timeout or an error instead.
+ */
+function inCustody(e: Envelope): boolean {
+  // As the transport reads a guarantee: reliable unless best-effort, and causal always.
+  return e.kind === 'tell' && (!e.guarantee.includes('best-effort') || e.guarantee.includes('causal'))
+}
 
 /** How long a leaving node waits for its reliable messages to be acknowledged, at most. */
 const LEAVE_DRAIN_MS = 2000

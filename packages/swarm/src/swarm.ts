@@ -460,7 +460,8 @@ function actorSystemHost(system: ActorSystem, agents: ReadonlyMap<string, AgentC
   }
   return {
     useRouter: (router) => system.useRouter(router),
-    deliver: (envelope) => system.deliver(envelope),
+    deliver: (envelope, settle) => system.deliver(envelope, settle),
+    routeThrough: (address, on) => system.routeThrough(address, on),
     hosts: (address) => system.hosts(address),
     local: () => system.localAgents().filter((a: AgentAddress) => agents.has(a.type)),
     activate: async (type, id, input, state, restored) => {

@@ -69,6 +69,8 @@ export class Cell {
   stopping: StopRequest | undefined = undefined
   /** Bumped on restart and stop, so late completions of an earlier run are ignored. */
   gen = 0
+  /** Local messages go through the router too (see `ActorSystem.routeThrough`). */
+  routed = false
 
   constructor(
     readonly rt: Runtime,

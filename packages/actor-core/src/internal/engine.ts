@@ -132,6 +132,22 @@ class RemoteReply implements ReplyHandle {
 }
 
 /**
+ * A tell from another node whose sender keeps custody of it until it is done with here: handled
+ * (or failed in its handler), or dropped (overflow, a stop). Rides in the mailbox's reply slot, so
+ * it costs nothing for other messages; it is still a tell, and hands its original envelope back if
+ * the agent moves before taking it (the cluster keeps its custody data by that envelope).
+ */
+class TellReceipt implements ReplyHandle {
+  constructor(readonly envelope: Envelope, readonly settle: (e: Envelope) => void) {}
+  ok(): void {
+    this.settle(this.envelope)
+  }
+  fail(): void {
+    this.settle(this.envelope)
+  }
+}
+
+/**
  * The runtime behind `ActorSystem`: the registry, the dispatcher (a ready queue of cells drained
  * per microtask), supervision, timers, the router seam. Private to the package.
  */
@@ -398,7 +414,7 @@ export class Engine implements Runtime {
       ref.cached = cell = this.lookup(ref.address)
       ref.lastType = ''
     }
-    if (cell === undefined) return this.#sendOut(ref, type, payload, reply)
+    if (cell === undefined || cell.routed) return this.#sendOut(ref, type, payload, reply)
     let def = ref.lastDef
     if (type !== ref.lastType) {
       def = cell.defs[type]
@@ -519,7 +535,7 @@ export class Engine implements Runtime {
   #received(cell: Cell, type: string, sender: unknown, trace: TraceContext | undefined, reply: ReplyHandle | undefined): void {
     const from = sender instanceof Cell ? sender.address : (sender as AgentAddress | undefined)
     const event: Record<string, unknown> = {
-      type: 'received', agent: cell.address, messageType: type, kind: reply === undefined ? 'tell' : 'ask',
+      type: 'received', agent: cell.address, messageType: type, kind: reply === undefined || reply instanceof TellReceipt ? 'tell' : 'ask',
     }
     if (from !== undefined) event['from'] = from
     if (trace !== undefined) event['trace'] = trace
@@ -529,6 +545,7 @@ export class Engine implements Runtime {
   /** A mailbox entry as an envelope, for dead letters and handoff. */
   #entryEnvelope(cell: Cell, type: string, payload: unknown, sender: unknown, trace: TraceContext | undefined,
     reply: ReplyHandle | undefined): Envelope {
+    if (reply instanceof TellReceipt) return reply.envelope
     let correlationId: string | undefined
     let replyTo: string | undefined
     if (reply instanceof RemoteReply) {
@@ -888,6 +905,11 @@ export class Engine implements Runtime {
     return req.handoff!
   }
 
+  routeThrough(address: AgentAddress, on: boolean): void {
+    const cell = this.lookup(address)
+    if (cell !== undefined) cell.routed = on
+  }
+
   snapshot(address: AgentAddress): unknown {
     const cell = this.lookup(address)
     if (cell === undefined || cell.state >= STOPPING) throw new AgentNotFound(`no agent ${address.type}/${address.id} here`, { ...address })
@@ -912,28 +934,30 @@ export class Engine implements Runtime {
 
   // ---- the seam: envelopes from other nodes -----------------------------------------------
 
-  deliver(e: Envelope): void {
+  deliver(e: Envelope, settle?: (e: Envelope) => void): void {
     if (e.type === STREAM_TYPE) return this.#streams.receive(e)
     if (e.kind === 'reply' || e.kind === 'fail') return this.#settleRemote(e)
     const cell = this.lookup(e.to)
     if (cell === undefined || cell.state >= STOPPING) {
-      return this.#refuse(e, 'agent-not-found', new AgentNotFound(`no agent ${e.to.type}/${e.to.id} here`, { ...e.to }))
+      return this.#refuse(e, 'agent-not-found', new AgentNotFound(`no agent ${e.to.type}/${e.to.id} here`, { ...e.to }), settle)
     }
     const def = cell.defs[e.type]
-    if (def === undefined) return this.#refuse(e, 'unknown-type', this.#unknownType(cell.address, e.type))
+    if (def === undefined) return this.#refuse(e, 'unknown-type', this.#unknownType(cell.address, e.type), settle)
     const parsed = def.schema.safeParse(e.payload)
     if (!parsed.success) {
       return this.#refuse(e, 'schema-violation', new SchemaViolation(`payload of '${e.type}' for ${e.to.type}/${e.to.id} does not match its schema`, {
         type: e.type, to: e.to, issues: parsed.error.issues as unknown,
-      }))
+      }), settle)
     }
-    const reply = e.kind === 'ask' ? new RemoteReply(this, e) : undefined
+    const reply = e.kind === 'ask' ? new RemoteReply(this, e) : settle !== undefined ? new TellReceipt(e, settle) : undefined
     this.#enqueue(cell, e.type, parsed.data, e.from, e.trace ?? newTrace(), reply, false)
   }
 
-  #refuse(e: Envelope, reason: DeadLetterReason, error: MurmurError): void {
+  /** Bad input is done with here: dead-lettered, an ask answered, a tell's custody released (sending it again would not mend it). */
+  #refuse(e: Envelope, reason: DeadLetterReason, error: MurmurError, settle: ((e: Envelope) => void) | undefined): void {
     this.#dead(reason, e, error)
     if (e.kind === 'ask') this.answer(e, 'fail', error.toJSON())
+    else settle?.(e)
   }
 
   #settleRemote(e: Envelope): void {

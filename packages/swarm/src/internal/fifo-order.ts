@@ -33,10 +33,10 @@ export class FifoOrder<T> {
 
   /**
    * Offer message `seq` of `origin` for `agent`. Returns the messages to deliver now, in order
-   * (empty when it must wait or was a duplicate). The first number seen from an origin starts its
-   * stream (an agent spawned or restarted fresh knows no earlier one).
+   * (empty when it must wait), or `null` for a duplicate, dropped. The first number seen from an
+   * origin starts its stream (an agent spawned or restarted fresh knows no earlier one).
    */
-  accept(agent: string, origin: string, seq: number, item: T, now: number): T[] {
+  accept(agent: string, origin: string, seq: number, item: T, now: number): T[] | null {
     let streams = this.#agents.get(agent)
     if (!streams) this.#agents.set(agent, (streams = new Map()))
     let s = streams.get(origin)
@@ -64,9 +64,9 @@ export class FifoOrder<T> {
    * expiry that filled after all. Losing it would be worse than delivering it late; `late` counts
    * them. Anything else below `next` was delivered here: a duplicate, dropped.
    */
-  #late(s: Stream<T>, seq: number, item: T): T[] {
+  #late(s: Stream<T>, seq: number, item: T): T[] | null {
     const below = s.start !== undefined && seq < s.start
-    if (below ? s.irregular.has(seq) : !s.irregular.has(seq)) return []
+    if (below ? s.irregular.has(seq) : !s.irregular.has(seq)) return null
     if (below) remember(s.irregular, seq)
     else s.irregular.delete(seq)
     this.late++
@@ -87,6 +87,16 @@ export class FifoOrder<T> {
       for (const seq of [...s.held.keys()].sort((a, b) => a - b)) held.push(s.held.get(seq)!)
     }
     return { counters, held }
+  }
+
+  /**
+   * The sender itself says where its stream to `agent` stands: `next` is the first number still on
+   * its way. A stream not started yet waits for it; one already further on is left as it is.
+   */
+  expect(agent: string, origin: string, next: number, now: number): void {
+    let streams = this.#agents.get(agent)
+    if (!streams) this.#agents.set(agent, (streams = new Map()))
+    if (!streams.has(origin)) streams.set(origin, { next, held: new Map(), heldSince: now, start: undefined, irregular: new Set() })
   }
 
   /** Continue the streams of an agent that arrived here. */

@@ -7,8 +7,10 @@ import type { AgentAddress, Envelope, Router } from '@murmur/actor-core'
 export interface Host {
   useRouter(router: Router): void
   /** An envelope from another node: validated and delivered (or replied / dead-lettered) locally. */
-  deliver(envelope: Envelope): void
+  deliver(envelope: Envelope, settle?: (envelope: Envelope) => void): void
   hosts(address: AgentAddress): boolean
+  /** Route this local agent's local messages through the router as well (see `ActorSystem.routeThrough`). */
+  routeThrough(address: AgentAddress, on: boolean): void
   /** Addresses of the agents this process hosts (top-level ones; children move with nothing). */
   local(): AgentAddress[]
   /** Start an agent here, fresh (`state` undefined) or restored from a snapshot. */

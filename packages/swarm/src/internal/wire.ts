@@ -19,6 +19,8 @@ export interface Moving {
   readonly restored: boolean
   /** Messages that were in the agent's mailbox, not yet handled, in order. */
   readonly pending: readonly Envelope[]
+  /** Per pending message, the id the sending node holds it in custody under (`null`: none). */
+  readonly custody?: readonly (number | null)[]
   /** Where each sender's numbered stream stands (see `fifo-order.ts`); absent for a fresh start. */
   readonly counters?: Counters
 }
@@ -40,6 +42,8 @@ export type Wire =
   /** String definitions for the receiver's dictionary (`[id, string, …]`), and their confirmation. */
   | { readonly k: 'sd'; readonly d: readonly unknown[] }
   | { readonly k: 'sda'; readonly i: readonly unknown[] }
+  /** Custody released: the tells this node held under these ids (its incarnation `i`) are done with downstream. */
+  | { readonly k: 'h'; readonly i: number; readonly c: readonly number[] }
 
 export function isWire(x: unknown): x is Wire {
   return typeof x === 'object' && x !== null && typeof (x as { k?: unknown }).k === 'string'
@@ -51,9 +55,19 @@ const KINDS = ['tell', 'ask', 'reply', 'fail'] as const
 const ASKER = '$asker'
 
 /**
+ * The node a reliable tell came from, which holds it in custody under id `c` (its incarnation
+ * `i`) until it is told the tell is done with here (see `custody.ts`).
+ */
+export interface Upstream {
+  readonly n: string
+  readonly i: number
+  readonly c: number
+}
+
+/**
  * An envelope as routing carries it: `o` the node that first sent it, `h` how often it was
  * forwarded; fifo messages also carry `s`, their number in the stream from `o` (incarnation `oi`)
- * to their agent.
+ * to their agent. `u`, never on the wire as such: the hop to tell when this node is done with it.
  */
 export interface Routed {
   readonly e: Envelope
@@ -61,6 +75,7 @@ export interface Routed {
   readonly h: number
   readonly s?: number
   readonly oi?: number
+  readonly u?: Upstream
 }
 
 /** Turns a string into its wire form (see `wire-dictionary.ts`); the identity when there is no dictionary. */
@@ -87,17 +102,18 @@ const correlationSplit = (s: string): number => s.lastIndexOf('-') + 1
  * carries it with every message), and the strings that repeat from message to message interned
  * (`dict`). Ids that vary per message (trace, span and correlation ids) travel as an interned head
  * and an inline tail.
- * Layout: `[kind, toType, toId, type, payload, origin, hops, traceHead, traceTail, spanHead,
+ * Layout: `[kind, toType, toId, type, payload, origin, hops, custody, traceHead, traceTail, spanHead,
  * spanTail, seq, originIncarnation, correlationHead, correlationTail, replyTo, fromType, fromId,
  * parentHead, parentTail]`: what most messages carry first, so that trailing absent fields can go.
+ * `custody`: the id this node holds a reliable tell under until the receiver says it is done.
  * A span tail equal to the trace tail (a trace a process starts: one counter for both) is omitted.
  */
-export function packEnvelope(r: Routed, dict: Interner = inline): unknown[] {
+export function packEnvelope(r: Routed, dict: Interner = inline, custody?: number): unknown[] {
   const { e } = r
   // A reply to an asker outside any agent is addressed by the ask's correlation id, which travels
   // anyway: `null` here, and never interned (a new string per ask would fill the dictionary).
   const toId = e.to.type === ASKER && e.to.id === e.correlationId ? null : dict.ref(e.to.id)
-  const a: unknown[] = [KINDS.indexOf(e.kind), dict.ref(e.to.type), toId, dict.ref(e.type), e.payload, dict.ref(r.o), r.h]
+  const a: unknown[] = [KINDS.indexOf(e.kind), dict.ref(e.to.type), toId, dict.ref(e.type), e.payload, dict.ref(r.o), r.h, custody ?? null]
   const trace = e.trace
   if (trace === undefined) a.push(null, null, null, null)
   else {
@@ -145,25 +161,39 @@ function optional(x: unknown, dict: Resolver): string | null | undefined {
   return str(s) ? s : undefined
 }
 
-/** The inverse of {@link packEnvelope}; `undefined` for anything malformed (never throws). */
-export function unpackEnvelope(a: unknown, guarantee: readonly Guarantee[], dict: Resolver = inline): Routed | undefined {
+/**
+ * The inverse of {@link packEnvelope}; `undefined` for anything malformed (never throws). A
+ * custody id becomes `u`, naming `from` (the sending node, as its session knows it), or `c` alone
+ * when there is no `from` (this node's own envelope, handed back unacknowledged).
+ */
+export function unpackEnvelope(a: unknown, guarantee: readonly Guarantee[], dict: Resolver = inline, from?: { readonly nodeId: string; readonly incarnation: number }): (Routed & { c?: number }) | undefined {
   if (!Array.isArray(a) || a.length < 7) return undefined
   // Indexed reads and fields set one by one (no destructuring, no conditional spreads): this runs
   // for every envelope a node receives.
   const kind: unknown = a[0], toType = dict.resolve(a[1]), type = dict.resolve(a[3]), o = dict.resolve(a[5]), h: unknown = a[6]
-  const toId = a[2] === null ? (a.length > 14 ? joined(a[13], a[14], dict) : undefined) : dict.resolve(a[2])
+  const toId = a[2] === null ? (a.length > 15 ? joined(a[14], a[15], dict) : undefined) : dict.resolve(a[2])
   const k = typeof kind === 'number' ? KINDS[kind] : undefined
-  if (k === undefined || !str(toType) || !str(toId) || !str(type) || !str(o) || typeof h !== 'number') return undefined
-  if (a.length === 7) return { e: { kind: k, to: { type: toType, id: toId }, type, payload: a[4], guarantee }, o, h }
-  const traceId = joined(a[7], a[8], dict), spanId = joined(a[9], a[10] ?? a[8], dict)
-  const seq: unknown = a[11], oi: unknown = a[12]
-  const corr = joined(a[13], a[14], dict), replyTo = optional(a[15], dict), fromType = optional(a[16], dict), fromId = optional(a[17], dict)
-  const parentSpanId = joined(a[18], a[19], dict)
+  const c: unknown = a[7] ?? undefined
+  if (k === undefined || !str(toType) || !str(toId) || !str(type) || !str(o) || typeof h !== 'number' || (c !== undefined && typeof c !== 'number')) return undefined
+  const r: { -readonly [K in keyof Routed]: Routed[K] } & { c?: number } = { e: { kind: k, to: { type: toType, id: toId }, type, payload: a[4], guarantee }, o, h }
+  if (c !== undefined) {
+    if (from !== undefined) r.u = { n: from.nodeId, i: from.incarnation, c }
+    else r.c = c
+  }
+  if (a.length <= 8) return r
+  const traceId = joined(a[8], a[9], dict), spanId = joined(a[10], a[11] ?? a[9], dict)
+  const seq: unknown = a[12], oi: unknown = a[13]
+  const corr = joined(a[14], a[15], dict), replyTo = optional(a[16], dict), fromType = optional(a[17], dict), fromId = optional(a[18], dict)
+  const parentSpanId = joined(a[19], a[20], dict)
   if (corr === undefined || replyTo === undefined || fromType === undefined || fromId === undefined || traceId === undefined || spanId === undefined || parentSpanId === undefined) return undefined
-  const e: { -readonly [K in keyof Envelope]: Envelope[K] } = { kind: k, to: { type: toType, id: toId }, type, payload: a[4], guarantee }
+  const e = r.e as { -readonly [K in keyof Envelope]: Envelope[K] }
   if (fromType !== null && fromId !== null) e.from = { type: fromType, id: fromId }
   if (corr !== null) e.correlationId = corr
   if (replyTo !== null) e.replyTo = replyTo
   if (traceId !== null && spanId !== null) e.trace = parentSpanId !== null ? { traceId, spanId, parentSpanId } : { traceId, spanId }
-  return typeof seq === 'number' && typeof oi === 'number' ? { e, o, h, s: seq, oi } : { e, o, h }
+  if (typeof seq === 'number' && typeof oi === 'number') {
+    r.s = seq
+    r.oi = oi
+  }
+  return r
 }
