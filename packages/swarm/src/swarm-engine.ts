@@ -14,7 +14,7 @@ import {
 import { homeOf, rendezvousPick, placementKey, strategyByName, type PlacementContext, type PlacementStrategy } from './placement.js'
 import { SpawnFailed, PlacementFailed, SwarmStopped } from './errors.js'
 import { CONTROL, inline, isWire, packEnvelope, unpackEnvelope, type Interner, type Moving, type Routed, type Upstream, type Wire } from './internal/wire.js'
-import { CustodyTable, ReleaseBatch } from './internal/custody.js'
+import { CustodyTable, ReleaseBatch, forRuns, toRuns } from './internal/custody.js'
 import { InboundDictionary, OutboundDictionary } from './internal/wire-dictionary.js'
 import type { Host } from './internal/host.js'
 import { Emitter } from './internal/emitter.js'
@@ -629,7 +629,7 @@ export class SwarmEngine implements Router {
         this.#onActivate(m.from, w.c, w.a)
         break
       case 'h':
-        if (w.i === this.#t.incarnation) for (const c of w.c) this.#released(c)
+        if (w.i === this.#t.incarnation) forRuns(w.r, this.#releasedFn)
         break
       case 'sd':
         this.#sendControl(from, { k: 'sda', i: this.#inDictOf(m.from).define(w.d) }, ['reliable'])
@@ -682,7 +682,7 @@ export class SwarmEngine implements Router {
     // Definitions are sent again when the next session comes up (see `peer-up`); so are releases.
     if (payload.k === 'sd' || payload.k === 'sda') return
     if (payload.k === 'h') {
-      for (const c of payload.c) this.#releases.add({ n: _peer, i: payload.i, c })
+      forRuns(payload.r, (c) => this.#releases.add({ n: _peer, i: payload.i, c }))
       return
     }
     if (payload.k !== 'a') return this.hooks.onReturned?.(payload)
@@ -822,6 +822,8 @@ export class SwarmEngine implements Router {
     this.#scheduleReleases()
   }
 
+  readonly #releasedFn = (c: number): void => this.#released(c)
+
   /** A node this one passed a tell to is done with it: so is this one, toward its own upstream. */
   #released(c: number): void {
     const w = this.#custody.release(c)
@@ -866,7 +868,7 @@ export class SwarmEngine implements Router {
     this.#releasesScheduled = true
     queueMicrotask(() => {
       this.#releasesScheduled = false
-      for (const d of this.#releases.take((n) => this.#sessions.has(n))) this.#sendControl(d.n, { k: 'h', i: d.i, c: d.c }, ['reliable'])
+      for (const d of this.#releases.take((n) => this.#sessions.has(n))) this.#sendControl(d.n, { k: 'h', i: d.i, r: toRuns(d.c) }, ['reliable'])
     })
   }
 

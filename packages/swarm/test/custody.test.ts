@@ -1,7 +1,7 @@
 // Custody of reliable tells, hop by hop (src/internal/custody.ts), and the custody id on the wire.
 import t from 'tap'
 import type { Envelope } from '@murmur/actor-core'
-import { CustodyTable, ReleaseBatch } from '../src/internal/custody.js'
+import { CustodyTable, ReleaseBatch, forRuns, toRuns } from '../src/internal/custody.js'
 import { packEnvelope, unpackEnvelope } from '../src/internal/wire.js'
 
 t.test('a table holds items per next node until released or taken back', async (t) => {
@@ -19,6 +19,22 @@ t.test('a table holds items per next node until released or taken back', async (
   t.equal(table.count(), 0)
 })
 
+t.test('the window moves on past an item held long, and still releases and takes it back', async (t) => {
+  const table = new CustodyTable<number>()
+  const stuck = table.hold(-1, 'cut-off')
+  let wrong = 0
+  for (let i = 0; i < 200_000; i++) if (table.release(table.hold(i, 'a')) !== i) wrong++
+  t.equal(wrong, 0, '200,000 held and released behind it')
+  t.equal(table.count(), 1, 'only the stuck one is held')
+  t.same([...table.items()], [-1])
+  t.equal(table.count('cut-off'), 1)
+  t.same(table.takeToward('cut-off'), [-1], 'taken back when its node goes down')
+  t.equal(table.release(stuck), undefined)
+  const again = table.hold(7, 'x')
+  t.equal(table.release(again), 7, 'and the table goes on')
+  t.equal(table.count(), 0)
+})
+
 t.test('releases batch per node and incarnation, and wait for a session', async (t) => {
   const batch = new ReleaseBatch()
   batch.add({ n: 'a', i: 1, c: 1 })
@@ -29,6 +45,20 @@ t.test('releases batch per node and incarnation, and wait for a session', async 
   t.equal(batch.size, 1, "b's waits for its session")
   batch.forget('b')
   t.same(batch.take(() => true), [], 'a node gone takes its releases with it')
+})
+
+t.test('releases travel as runs of consecutive ids; malformed runs yield nothing', async (t) => {
+  t.same(toRuns([5, 3, 4, 9, 10, 1]), [1, 1, 3, 3, 9, 2])
+  const ids = (runs: unknown): number[] => {
+    const out: number[] = []
+    forRuns(runs, (id) => out.push(id))
+    return out
+  }
+  t.same(ids([1, 1, 3, 3, 9, 2]), [1, 3, 4, 5, 9, 10])
+  t.same(toRuns([]), [])
+  t.same(ids('x'), [], 'not an array')
+  t.same(ids([1, 2, 'a', 1]), [1, 2], 'stops at the first bad run')
+  t.same(ids([0, 1e12]), [], 'a run too long to be real')
 })
 
 t.test('the custody id travels in the envelope; the receiver learns whom to release to', async (t) => {

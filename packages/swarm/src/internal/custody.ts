@@ -16,46 +16,129 @@ import type { Upstream } from './wire.js'
  * table.takeToward('node-b')             // node-b died: everything it held, to route again
  */
 export class CustodyTable<T> {
-  #seq = 0
-  readonly #held = new Map<number, { readonly item: T; readonly next: string }>()
+  // Ids are handed out in order and mostly released in order: a window of slots from `#base`
+  // (plain arrays, no entry objects: this runs for every reliable tell) plus a map for the few
+  // that stay long (toward a node cut off) while the window moves on past them.
+  #base = 1
+  #items: (T | undefined)[] = []
+  #next: (string | undefined)[] = []
+  #head = 0
+  #live = 0
+  readonly #stragglers = new Map<number, { readonly item: T; readonly next: string }>()
 
   /** Keep `item`, passed to `next`; the id it travels under. */
   hold(item: T, next: string): number {
-    const c = ++this.#seq
-    this.#held.set(c, { item, next })
-    return c
+    this.#items.push(item)
+    this.#next.push(next)
+    this.#live++
+    return this.#base + this.#items.length - 1
   }
 
   /** The item held under `c`, now released; `undefined` when none (released before, or taken back). */
   release(c: number): T | undefined {
-    const h = this.#held.get(c)
-    if (h === undefined) return undefined
-    this.#held.delete(c)
-    return h.item
+    const i = c - this.#base
+    if (i < this.#head || i >= this.#items.length) {
+      const s = this.#stragglers.get(c)
+      if (s === undefined) return undefined
+      this.#stragglers.delete(c)
+      return s.item
+    }
+    const item = this.#items[i]
+    if (item === undefined) return undefined
+    this.#items[i] = undefined
+    this.#next[i] = undefined
+    this.#live--
+    this.#advance()
+    return item
+  }
+
+  /** Moves the window's start past released slots; past a long-held one when the window grows sparse. */
+  #advance(): void {
+    const items = this.#items
+    while (this.#head < items.length) {
+      if (items[this.#head] === undefined) this.#head++
+      else if (items.length - this.#head > WINDOW_MAX && this.#live * 4 < items.length - this.#head) {
+        this.#stragglers.set(this.#base + this.#head, { item: items[this.#head] as T, next: this.#next[this.#head] as string })
+        items[this.#head] = undefined
+        this.#live--
+        this.#head++
+      } else break
+    }
+    if (this.#head === items.length) {
+      this.#base += items.length
+      this.#items = []
+      this.#next = []
+      this.#head = 0
+    } else if (this.#head > 4096 && this.#head * 2 > items.length) {
+      this.#base += this.#head
+      this.#items = items.slice(this.#head)
+      this.#next = this.#next.slice(this.#head)
+      this.#head = 0
+    }
   }
 
   /** Everything passed to `next` and not released, taken back, oldest first. */
   takeToward(next: string): T[] {
     const out: T[] = []
-    for (const [c, h] of this.#held) {
+    for (const [c, h] of this.#stragglers) {
       if (h.next !== next) continue
-      this.#held.delete(c)
+      this.#stragglers.delete(c)
       out.push(h.item)
     }
+    for (let i = this.#head; i < this.#items.length; i++) {
+      if (this.#next[i] !== next) continue
+      out.push(this.#items[i] as T)
+      this.#items[i] = undefined
+      this.#next[i] = undefined
+      this.#live--
+    }
+    this.#advance()
     return out
   }
 
   /** The items held, oldest first. */
   *items(): IterableIterator<T> {
-    for (const h of this.#held.values()) yield h.item
+    for (const h of this.#stragglers.values()) yield h.item
+    for (let i = this.#head; i < this.#items.length; i++) {
+      const item = this.#items[i]
+      if (item !== undefined) yield item
+    }
   }
 
   /** How many items are held toward `next` (all of them without it). */
   count(next?: string): number {
-    if (next === undefined) return this.#held.size
+    if (next === undefined) return this.#live + this.#stragglers.size
     let n = 0
-    for (const h of this.#held.values()) if (h.next === next) n++
+    for (const h of this.#stragglers.values()) if (h.next === next) n++
+    for (let i = this.#head; i < this.#next.length; i++) if (this.#next[i] === next) n++
     return n
+  }
+}
+
+/** Slots the window may span before a long-held item at its start moves aside (see `#advance`). */
+const WINDOW_MAX = 65_536
+
+/** Ids as runs of consecutive ones, `[first, count, …]`: the form releases travel in. */
+export function toRuns(ids: number[]): number[] {
+  ids.sort((a, b) => a - b)
+  const runs: number[] = []
+  for (let i = 0; i < ids.length; ) {
+    const first = ids[i] as number
+    let n = 1
+    while (ids[i + n] === first + n) n++
+    runs.push(first, n)
+    i += n
+  }
+  return runs
+}
+
+/** Calls `each` with the ids of {@link toRuns}' runs; stops at anything malformed (from a peer: never throws, never loops long). */
+export function forRuns(runs: unknown, each: (id: number) => void): void {
+  if (!Array.isArray(runs)) return
+  for (let i = 0; i + 1 < runs.length; i += 2) {
+    const first: unknown = runs[i], n: unknown = runs[i + 1]
+    if (typeof first !== 'number' || typeof n !== 'number' || !Number.isSafeInteger(first) || !Number.isSafeInteger(n) || n < 1 || n > 1 << 20) return
+    for (let k = 0; k < n; k++) each(first + k)
   }
 }
 
@@ -65,12 +148,20 @@ export class CustodyTable<T> {
  */
 export class ReleaseBatch {
   readonly #due = new Map<string, { readonly n: string; readonly i: number; readonly c: number[] }>()
+  /** The batch the last release went to: a stream of releases mostly goes to one node. */
+  #last: { readonly n: string; readonly i: number; readonly c: number[] } | undefined = undefined
 
   add(u: Upstream): void {
+    const last = this.#last
+    if (last !== undefined && last.n === u.n && last.i === u.i) {
+      last.c.push(u.c)
+      return
+    }
     const key = `${u.n}\u0000${u.i}`
-    const d = this.#due.get(key)
-    if (d === undefined) this.#due.set(key, { n: u.n, i: u.i, c: [u.c] })
+    let d = this.#due.get(key)
+    if (d === undefined) this.#due.set(key, (d = { n: u.n, i: u.i, c: [u.c] }))
     else d.c.push(u.c)
+    this.#last = d
   }
 
   get size(): number {
@@ -83,6 +174,7 @@ export class ReleaseBatch {
     for (const [key, d] of this.#due) {
       if (!ready(d.n)) continue
       this.#due.delete(key)
+      if (d === this.#last) this.#last = undefined
       out.push(d)
     }
     return out
@@ -91,5 +183,6 @@ export class ReleaseBatch {
   /** Releases owed to a node that is gone: its table went with it (or, cut off, it sends again anyway). */
   forget(node: string): void {
     for (const [key, d] of this.#due) if (d.n === node) this.#due.delete(key)
+    if (this.#last?.n === node) this.#last = undefined
   }
 }

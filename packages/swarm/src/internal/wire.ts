@@ -42,8 +42,11 @@ export type Wire =
   /** String definitions for the receiver's dictionary (`[id, string, …]`), and their confirmation. */
   | { readonly k: 'sd'; readonly d: readonly unknown[] }
   | { readonly k: 'sda'; readonly i: readonly unknown[] }
-  /** Custody released: the tells this node held under these ids (its incarnation `i`) are done with downstream. */
-  | { readonly k: 'h'; readonly i: number; readonly c: readonly number[] }
+  /**
+   * Custody released: the tells this node (its incarnation `i`) held under these ids are done with
+   * downstream. Ids as runs, `[first, count, first, count, …]`: they are mostly consecutive.
+   */
+  | { readonly k: 'h'; readonly i: number; readonly r: readonly number[] }
 
 export function isWire(x: unknown): x is Wire {
   return typeof x === 'object' && x !== null && typeof (x as { k?: unknown }).k === 'string'
