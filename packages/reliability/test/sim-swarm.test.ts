@@ -21,7 +21,7 @@ const KNOWN: Partial<Record<Rule, string>> = {
   'reliable-duplicate':
     'a partition makes each side restart the other side’s agents (at-least-once across a split brain): a tell handled on the far side whose release was cut is sent again when that side is declared down, and handled again by the restarted copy',
   'fifo-order':
-    'a sender’s tells stuck on one route (behind a partition, at the agent’s old home) reach the agent after later ones it sent straight to the new home, whose fresh stream started at the first number it saw (B7: the sender knows what is still on its way, the receiver does not); they are delivered late rather than lost',
+    'a gap in a sender’s stream that stays open for 3 s (its tells stuck behind a partition, or re-sent after a crash once newer ones were delivered) is given up, and what fills it later is delivered late rather than lost',
 }
 
 t.test(`${SEEDS} whole-cluster seeds: the checker's rules`, async (t) => {

@@ -19,6 +19,7 @@ import { InboundDictionary, OutboundDictionary } from './internal/wire-dictionar
 import type { Host } from './internal/host.js'
 import { Emitter } from './internal/emitter.js'
 import { FifoOrder } from './internal/fifo-order.js'
+import { FifoSender } from './internal/fifo-sender.js'
 
 /** A member as `node.members()` shows it. */
 export interface MemberInfo {
@@ -157,8 +158,8 @@ export class SwarmEngine implements Router {
   #stopped = false
   #lastLoad = -1
   readonly #corrected = new Set<string>()
-  /** Per agent: the number of the next fifo message this node routes to it. */
-  readonly #outSeq = new Map<string, number>()
+  /** Per agent: the numbering of the fifo messages this node routes to it, and which are still out. */
+  readonly #fifoOut = new FifoSender()
   /** Per hosted agent and sender: fifo messages put back in sender order. */
   readonly #fifo = new FifoOrder<Wired>()
   #lastStream = { type: '', id: '', o: '', oi: -1, agent: '', origin: '' }
@@ -703,10 +704,11 @@ export class SwarmEngine implements Router {
     if (this.#stopped) return false
     const e = envelope.kind === 'ask' && envelope.replyTo === undefined ? { ...envelope, replyTo: this.self } : envelope
     if ((e.kind === 'tell' || e.kind === 'ask') && e.guarantee.includes('fifo') && !e.guarantee.includes('best-effort')) {
-      const key = this.#keyOf(e.to)
-      const s = (this.#outSeq.get(key) ?? 0) + 1
-      this.#outSeq.set(key, s)
-      this.#dispatch({ e, o: this.self, h: 0, s, oi: this.#t.incarnation })
+      const f = this.#fifoOut.of(this.#keyOf(e.to))
+      const s = this.#fifoOut.number(f)
+      // Only tells are kept until done with; an ask is done with once sent (its caller waits for the answer).
+      if (!inCustody(e)) this.#fifoOut.done(f, s)
+      this.#dispatch({ e, o: this.self, h: 0, s, oi: this.#t.incarnation, f })
     } else {
       this.#dispatch({ e, o: this.self, h: 0 })
     }
@@ -786,10 +788,14 @@ export class SwarmEngine implements Router {
     if (last.type !== type || last.id !== id || last.o !== w.o || last.oi !== w.oi) {
       this.#lastStream = { type, id, o: w.o, oi: w.oi, agent: directoryKey(type, id), origin: `${w.o}#${w.oi}` }
     }
-    const ready = this.#fifo.accept(this.#lastStream.agent, this.#lastStream.origin, w.s, w, this.#clock.now())
+    const ready = this.#fifo.accept(this.#lastStream.agent, this.#lastStream.origin, w.s, w, this.#clock.now(), w.lo)
     // A duplicate (sent again after its first copy got here after all) is done with: say so.
-    if (ready === null) return this.#release(w.u)
-    for (const r of ready) this.#deliverLocal(r)
+    if (ready === null) return this.#doneWith(w)
+    for (const r of ready) {
+      this.#deliverLocal(r)
+      // This node's own, delivered here: nothing waits for a release of it.
+      if (r.f !== undefined && r.s !== undefined) this.#fifoOut.done(r.f, r.s)
+    }
   }
 
   /** To the local agent; a tell held upstream is released once the agent is done with it. */
@@ -828,7 +834,7 @@ export class SwarmEngine implements Router {
   #released(c: number): void {
     const w = this.#custody.release(c)
     if (w === undefined) return
-    this.#release(w.u)
+    this.#doneWith(w)
     if (this.#ordering.size > 0 && w.o === this.self) this.#orderingDone(directoryKey(w.e.to.type, w.e.to.id))
   }
 
@@ -881,9 +887,10 @@ export class SwarmEngine implements Router {
     // A local sender gets `Overloaded` (flow control reaches the user); forwarded traffic waits.
     const first = w.o === this.self && w.h === 0
     const c = inCustody(w.e) ? this.#custody.hold(w, node) : undefined
+    const lo = w.f !== undefined && w.s !== undefined ? this.#fifoOut.lowFor(w.f, w.s, node) : undefined
     let ok = false
     try {
-      ok = this.#sendAgentTraffic(node, packEnvelope({ ...w, h: w.h + 1 }, this.#dictToward(node), c), w.e.to, w.e.guarantee, first ? 'throw' : 'false')
+      ok = this.#sendAgentTraffic(node, packEnvelope(lo === undefined ? { ...w, h: w.h + 1 } : { ...w, h: w.h + 1, lo }, this.#dictToward(node), c), w.e.to, w.e.guarantee, first ? 'throw' : 'false')
     } finally {
       if (!ok && c !== undefined) this.#custody.release(c)
     }
@@ -918,7 +925,13 @@ export class SwarmEngine implements Router {
     }
     this.counters.deadLetters++
     this.events.emit('dead-letter', { envelope: e, reason })
+    this.#doneWith(w)
+  }
+
+  /** Done with here without reaching its agent (a duplicate, a dead letter): release it, upstream and in this node's own numbering. */
+  #doneWith(w: Wired): void {
     this.#release(w.u)
+    if (w.f !== undefined && w.s !== undefined) this.#fifoOut.done(w.f, w.s)
   }
 
   #park(key: string, w: Wired): void {

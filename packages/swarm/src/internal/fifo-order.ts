@@ -34,13 +34,17 @@ export class FifoOrder<T> {
   /**
    * Offer message `seq` of `origin` for `agent`. Returns the messages to deliver now, in order
    * (empty when it must wait), or `null` for a duplicate, dropped. The first number seen from an
-   * origin starts its stream (an agent spawned or restarted fresh knows no earlier one).
+   * origin starts its stream (an agent spawned or restarted fresh knows no earlier one), or the
+   * `low` it carries (see `fifo-sender.ts`).
    */
-  accept(agent: string, origin: string, seq: number, item: T, now: number): T[] | null {
+  accept(agent: string, origin: string, seq: number, item: T, now: number, low?: number): T[] | null {
     let streams = this.#agents.get(agent)
     if (!streams) this.#agents.set(agent, (streams = new Map()))
     let s = streams.get(origin)
-    if (!s) streams.set(origin, (s = { next: seq, held: new Map(), heldSince: now, start: seq, irregular: new Set() }))
+    // A fresh stream starts where the sender says its first message not yet done with is (`low`,
+    // on a message that took a new route while older ones are still on their way), else here.
+    const first = low !== undefined && low < seq ? low : seq
+    if (!s) streams.set(origin, (s = { next: first, held: new Map(), heldSince: now, start: first, irregular: new Set() }))
     if (seq < s.next) return this.#late(s, seq, item)
     if (seq > s.next) {
       if (s.held.size === 0) s.heldSince = now

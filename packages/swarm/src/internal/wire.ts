@@ -3,6 +3,7 @@ import type { MembershipMessage } from '../membership.js'
 import type { DirectoryEntry } from '../directory.js'
 import type { Counters } from './fifo-order.js'
 import { SPLIT_AT } from './wire-dictionary.js'
+import type { OutStream } from './fifo-sender.js'
 
 /** The control channel: membership, directory gossip, anti-entropy. */
 export const CONTROL = 'control'
@@ -70,7 +71,9 @@ export interface Upstream {
 /**
  * An envelope as routing carries it: `o` the node that first sent it, `h` how often it was
  * forwarded; fifo messages also carry `s`, their number in the stream from `o` (incarnation `oi`)
- * to their agent. `u`, never on the wire as such: the hop to tell when this node is done with it.
+ * to their agent, and `lo` when they take a new route while older ones are still out (see
+ * `fifo-sender.ts`). Never on the wire as such: `u`, the hop to tell when this node is done with
+ * it, and `f`, the sender's own stream record.
  */
 export interface Routed {
   readonly e: Envelope
@@ -78,7 +81,9 @@ export interface Routed {
   readonly h: number
   readonly s?: number
   readonly oi?: number
+  readonly lo?: number
   readonly u?: Upstream
+  readonly f?: OutStream
 }
 
 /** Turns a string into its wire form (see `wire-dictionary.ts`); the identity when there is no dictionary. */
@@ -107,7 +112,7 @@ const correlationSplit = (s: string): number => s.lastIndexOf('-') + 1
  * and an inline tail.
  * Layout: `[kind, toType, toId, type, payload, origin, hops, custody, traceHead, traceTail, spanHead,
  * spanTail, seq, originIncarnation, correlationHead, correlationTail, replyTo, fromType, fromId,
- * parentHead, parentTail]`: what most messages carry first, so that trailing absent fields can go.
+ * parentHead, parentTail, low]`: what most messages carry first, so that trailing absent fields can go.
  * `custody`: the id this node holds a reliable tell under until the receiver says it is done.
  * A span tail equal to the trace tail (a trace a process starts: one counter for both) is omitted.
  */
@@ -132,6 +137,7 @@ export function packEnvelope(r: Routed, dict: Interner = inline, custody?: numbe
   if (e.from === undefined) a.push(null, null)
   else a.push(dict.ref(e.from.type), dict.ref(e.from.id))
   pushSplit(a, trace?.parentSpanId, traceSplit, dict)
+  a.push(r.lo ?? null)
   while (a.length > 7 && a[a.length - 1] === null) a.pop()
   return a
 }
@@ -197,6 +203,8 @@ export function unpackEnvelope(a: unknown, guarantee: readonly Guarantee[], dict
   if (typeof seq === 'number' && typeof oi === 'number') {
     r.s = seq
     r.oi = oi
+    const lo: unknown = a[21]
+    if (typeof lo === 'number' && lo < seq) r.lo = lo
   }
   return r
 }

@@ -1,0 +1,70 @@
+/**
+ * The sending side of per-agent fifo order (the receiving side is `fifo-order.ts`). A node numbers
+ * the fifo messages it routes to each agent, and knows which of them are not done with yet (held
+ * in custody, see `custody.ts`). When it starts sending to a node other than the one the oldest
+ * of those went to (the agent moved, or was restarted elsewhere), the agent's new home may not
+ * know this sender at all: its stream would start at the first number it sees, and the older
+ * messages, still on their way through the old route, would be delivered late, out of order. So
+ * messages sent on a new route while older ones are still out carry `low`, the first number not
+ * done with, and a new home that starts this sender's stream fresh waits for it.
+ *
+ * @example
+ * const f = streams.of(key); const s = streams.number(f)
+ * const low = streams.lowFor(f, s, 'node-b')  // defined only on a new route with older ones out
+ * streams.done(f, s)                          // released, handled here, or given up
+ */
+export interface OutStream {
+  /** The number the next message gets. */
+  next: number
+  /** The first number not done with (all below it are). */
+  low: number
+  /** Numbers above `low` already done with (released out of order). */
+  done: Set<number> | undefined
+  /** The node the last numbered message was sent to. */
+  via: string | undefined
+  /** Messages from this number on, while `low` is below it, carry `low` (a route change with older ones out). */
+  hintFrom: number
+}
+
+export class FifoSender {
+  readonly #streams = new Map<string, OutStream>()
+
+  /** The stream toward the agent with directory key `key`. */
+  of(key: string): OutStream {
+    let f = this.#streams.get(key)
+    // Never forgotten: a numbering that restarted would look like duplicates to the agent's host.
+    if (f === undefined) this.#streams.set(key, (f = { next: 1, low: 1, done: undefined, via: undefined, hintFrom: Infinity }))
+    return f
+  }
+
+  /** The next number of stream `f`. */
+  number(f: OutStream): number {
+    return f.next++
+  }
+
+  /**
+   * Message `s` goes to `node`: the `low` it must carry, or `undefined` when it needs none (the
+   * same route as before, or nothing older still out).
+   */
+  lowFor(f: OutStream, s: number, node: string): number | undefined {
+    if (f.via !== undefined && f.via !== node && f.low < s) f.hintFrom = Math.min(f.hintFrom, s)
+    f.via = node
+    if (f.low >= f.hintFrom) f.hintFrom = Infinity
+    return s >= f.hintFrom && f.low < s ? f.low : undefined
+  }
+
+  /** Message `s` is done with: released by the node it went to, handled here, or given up. */
+  done(f: OutStream, s: number): void {
+    if (s < f.low) return
+    if (s > f.low) {
+      ;(f.done ??= new Set()).add(s)
+      return
+    }
+    f.low++
+    const d = f.done
+    if (d !== undefined) {
+      while (d.delete(f.low)) f.low++
+      if (d.size === 0) f.done = undefined
+    }
+  }
+}
