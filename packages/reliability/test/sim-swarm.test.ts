@@ -17,7 +17,7 @@ const SEEDS = Number(process.env.SIM_SWARM_SEEDS ?? 40)
 
 const KNOWN: Partial<Record<Rule, string>> = {
   'reliable-lost':
-    'a sender that leaves gracefully while cut off from the others takes the tells no peer acknowledged with it (the leave drains for 2 s at most); custody now follows handling, so a crash no longer loses what a node had acknowledged (docs/reliability.md, "Whole-cluster simulation")',
+    'a sender leaves gracefully right after a tell, and the node it passed the tell to crashes after the leave’s 2 s drain: nobody holds the tell any more (custody is not handed to an heir); custody follows handling otherwise, so a crash no longer loses what a node had acknowledged (docs/reliability.md, "Whole-cluster simulation")',
   'reliable-duplicate':
     'a partition makes each side restart the other side’s agents (at-least-once across a split brain): a tell handled on the far side whose release was cut is sent again when that side is declared down, and handled again by the restarted copy',
   'fifo-order':

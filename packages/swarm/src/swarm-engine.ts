@@ -664,9 +664,11 @@ export class SwarmEngine implements Router {
         this.#returned(peer, u.payload)
         continue
       }
-      this.counters.rerouted++
-      // Held in custody here: the original goes around again (with whom to release it to).
+      // Held in custody here: the original goes around again (with whom to release it to); no
+      // longer held: it was sent again already (its node was declared down first) or released.
       const held = r.c !== undefined ? this.#custody.release(r.c) : undefined
+      if (r.c !== undefined && held === undefined) continue
+      this.counters.rerouted++
       this.#dispatch({ ...(held ?? r), h: 0 })
     }
   }
@@ -1152,8 +1154,30 @@ export class SwarmEngine implements Router {
       if (home !== undefined) moves.push(this.#handoff(address, home))
     }
     await Promise.all(moves)
-    // Messages parked here (waiting for an agent's home) would die with this node: hand them to
-    // a member that stays, which routes or parks them in turn.
+    this.#handParkedToHeirs()
+    this.#run(this.#fd.handle({ kind: 'leave', now: this.#clock.now() }))
+    // Reliable messages this node accepted and no peer acknowledged yet would die with it too:
+    // give them a bounded time to be (sim --swarm: a leaving sender's last tells were lost).
+    const deadline = this.#clock.now() + LEAVE_DRAIN_MS
+    do await new Promise<void>((r) => this.#clock.setTimeout(r, 50))
+    // Tells passed on are waited for until done with downstream, so that their releases reach upstream.
+    while (this.#clock.now() < deadline && ([...this.#sessions].some((id) => unsettled(this.#t, id)) || this.#custodyTowardLive() > 0))
+    // Still held toward a node this one has no session with (it crashed and nobody declared it
+    // yet, or it was never reached): nobody else would send those again. Heirs take them, with
+    // whatever was parked meanwhile (sim --swarm seed 45: a tell to an agent of a node that had
+    // just crashed died with its leaving sender).
+    for (const node of this.#custody.nodes()) {
+      if (this.#sessions.has(node)) continue
+      for (const w of this.#custody.takeToward(node)) this.#park(directoryKey(w.e.to.type, w.e.to.id), w)
+    }
+    this.#handParkedToHeirs()
+  }
+
+  /**
+   * Messages parked here (waiting for an agent's home) would die with this node: hand them to a
+   * member that stays, which routes or parks them in turn.
+   */
+  #handParkedToHeirs(): void {
     const heirs = [...this.#live].filter((id) => id !== this.self && this.#sessions.has(id)).sort()
     for (const [key, p] of [...this.#parked]) {
       this.#parked.delete(key)
@@ -1170,13 +1194,6 @@ export class SwarmEngine implements Router {
         this.#notFound(w, 'its node left')
       }
     }
-    this.#run(this.#fd.handle({ kind: 'leave', now: this.#clock.now() }))
-    // Reliable messages this node accepted and no peer acknowledged yet would die with it too:
-    // give them a bounded time to be (sim --swarm: a leaving sender's last tells were lost).
-    const deadline = this.#clock.now() + LEAVE_DRAIN_MS
-    do await new Promise<void>((r) => this.#clock.setTimeout(r, 50))
-    // Tells passed on are waited for until done with downstream, so that their releases reach upstream.
-    while (this.#clock.now() < deadline && ([...this.#sessions].some((id) => unsettled(this.#t, id)) || this.#custodyTowardLive() > 0))
   }
 
   #custodyTowardLive(): number {

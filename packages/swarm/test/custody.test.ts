@@ -75,3 +75,13 @@ t.test('the custody id travels in the envelope; the receiver learns whom to rele
   bad[7] = 'x'
   t.equal(unpackEnvelope(bad, e.guarantee), undefined, 'a custody id that is not a number: malformed, refused')
 })
+
+t.test('the nodes items are held toward', async (t) => {
+  const table = new CustodyTable<string>()
+  table.hold('m1', 'a')
+  const b = table.hold('m2', 'b')
+  table.hold('m3', 'a')
+  t.same([...table.nodes()].sort(), ['a', 'b'])
+  table.release(b)
+  t.same([...table.nodes()], ['a'], 'b is done with')
+})

@@ -96,6 +96,17 @@ export class CustodyTable<T> {
     return out
   }
 
+  /** The nodes items are held toward. */
+  nodes(): Set<string> {
+    const out = new Set<string>()
+    for (const h of this.#stragglers.values()) out.add(h.next)
+    for (let i = this.#head; i < this.#next.length; i++) {
+      const n = this.#next[i]
+      if (n !== undefined) out.add(n)
+    }
+    return out
+  }
+
   /** The items held, oldest first. */
   *items(): IterableIterator<T> {
     for (const h of this.#stragglers.values()) yield h.item
