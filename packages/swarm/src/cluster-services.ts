@@ -518,10 +518,10 @@ export class ClusterServices {
 
   // ───────────────────────────── gossip state ─────────────────────────────
 
-  state(name: string, semantics: Semantics): SharedState {
+  state(name: string, semantics: Semantics, tombstoneGrace?: number): SharedState {
     let s = this.#maps.get(name)
     if (s === undefined) {
-      s = new SharedState(name, semantics, (to, msg) => this.send(to, `st:${name}`, msg, msg.t === 'digest' ? ['best-effort'] : ['reliable']), this.#i.clock, { self: this.#i.self, rng: this.#rng })
+      s = new SharedState(name, semantics, (to, msg) => this.send(to, `st:${name}`, msg, msg.t === 'digest' ? ['best-effort'] : ['reliable']), this.#i.clock, { self: this.#i.self, rng: this.#rng }, tombstoneGrace)
       this.#maps.set(name, s)
       for (const peer of this.#peers) s.driver.input({ type: 'peer-up', peer })
     }

@@ -144,6 +144,36 @@ export function remove(state: CrdtMapState, key: string, self: NodeId, now: numb
   return { state: { ...mergeDelta(state, delta).state, clock: ts }, delta }
 }
 
+/** The wall time of a put tag (`tagOf`). */
+const wallOfTag = (tag: string): number => Number(tag.slice(0, tag.indexOf('.')))
+
+/**
+ * Drops the tombstones written more than `grace` ms before `now` (by their timestamp's wall time):
+ * an `lww` entry removed that long ago, and `add-wins` removed tags that old; an entry left with
+ * nothing goes. Without this a map that sees keys come and go grows for ever. The price, as in
+ * Cassandra's `gc_grace_seconds`: a replica cut off for longer than `grace` that still holds a
+ * removed key brings it back when it returns. Every replica collects by the same rule, so their
+ * digests agree again once each has passed the same point.
+ */
+export function collectTombstones(state: CrdtMapState, now: number, grace: number): CrdtMapState {
+  const before = now - grace
+  let entries: Record<string, Entry> | undefined
+  for (const [key, e] of Object.entries(state.entries)) {
+    let next: Entry | undefined = e
+    if (isLww(e)) {
+      if (e.deleted && e.ts.wall < before) next = undefined
+    } else if (e.removed.some((tag) => wallOfTag(tag) < before)) {
+      const removed = e.removed.filter((tag) => wallOfTag(tag) >= before)
+      next = removed.length === 0 && Object.keys(e.adds).length === 0 ? undefined : { adds: e.adds, removed }
+    }
+    if (next === e) continue
+    entries ??= { ...state.entries }
+    if (next === undefined) delete entries[key]
+    else entries[key] = next
+  }
+  return entries === undefined ? state : { ...state, entries }
+}
+
 export function get(state: CrdtMapState, key: string): unknown {
   return visible(state.entries[key]).value
 }
@@ -214,6 +244,8 @@ export interface CrdtMapOptions {
   readonly interval?: number
   /** Peers a local change is pushed to at once. Default 3. */
   readonly fanout?: number
+  /** How long a tombstone is kept, ms (see {@link collectTombstones}). Default 24 h. */
+  readonly tombstoneGrace?: number
 }
 
 export type CrdtMapMsg =
@@ -249,6 +281,7 @@ const changed = (changes: Change[]): Eff[] => changes.map((event) => ({ type: 'e
 export function crdtMapMachine(options: CrdtMapOptions = {}): Machine<CrdtReplica, CrdtMapMsg, CrdtMapRequest, Change> {
   const interval = options.interval ?? 1000
   const fanout = options.fanout ?? 3
+  const grace = options.tombstoneGrace ?? 24 * 3600_000
   return {
     init: (ctx) => ({
       state: { map: emptyMap(options.semantics), peers: [] },
@@ -270,17 +303,20 @@ export function crdtMapMachine(options: CrdtMapOptions = {}): Machine<CrdtReplic
           }
           const merged = mergeDelta(state.map, msg.delta)
           const fx = changed(merged.changes)
+          // A tombstone this replica already collected, sent by one that has not yet: dropped again.
+          const map = collectTombstones(merged.state, ctx.now, grace)
           if (msg.t === 'sync') {
-            const back = deltaFor(merged.state, msg.digest)
+            const back = deltaFor(map, msg.digest)
             if (Object.keys(back).length > 0) fx.push({ type: 'send', to: input.from, msg: { t: 'delta', delta: back } })
           }
-          return { state: { ...state, map: merged.state }, effects: fx }
+          return { state: { ...state, map }, effects: fx }
         }
         case 'timer': {
           const fx: Eff[] = [{ type: 'set-timer', name: CRDT_TICK, after: interval }]
+          const map = collectTombstones(state.map, ctx.now, grace)
           const peer = ctx.rng.pick(state.peers)
-          if (input.name === CRDT_TICK && peer !== undefined) fx.push({ type: 'send', to: peer, msg: { t: 'digest', digest: digest(state.map) } })
-          return { state, effects: fx }
+          if (input.name === CRDT_TICK && peer !== undefined) fx.push({ type: 'send', to: peer, msg: { t: 'digest', digest: digest(map) } })
+          return { state: map === state.map ? state : { ...state, map }, effects: fx }
         }
         case 'peer-up':
           return { state: state.peers.includes(input.peer) ? state : { ...state, peers: [...state.peers, input.peer] }, effects: [] }

@@ -31,8 +31,9 @@ export class SharedState {
     send: (to: NodeId, msg: CrdtMapMsg) => void,
     clock: Clock,
     who: { readonly self: NodeId; readonly rng: Prng },
+    tombstoneGrace?: number,
   ) {
-    this.driver = new Driver(crdtMapMachine({ semantics }), who, undefined, {
+    this.driver = new Driver(crdtMapMachine(tombstoneGrace === undefined ? { semantics } : { semantics, tombstoneGrace }), who, undefined, {
       clock,
       send,
       emit: (change) => this.#events.emit('change', change),

@@ -375,15 +375,18 @@ export class Swarm {
 
   /**
    * A replicated map shared by every node (gossip state): local reads, writes that converge by
-   * anti-entropy, `change` events. `lww` (default) or `add-wins` semantics.
+   * anti-entropy, `change` events. `lww` (default) or `add-wins` semantics. Removed keys leave
+   * tombstones, collected after `tombstoneGrace` ms (default 24 h): a node cut off for longer that
+   * still holds a removed key brings it back when it returns. The first call for a name fixes its
+   * options on this node.
    *
    * @example
    * const flags = node.state('flags')
    * flags.put('beta', true)
    * flags.on('change', ({ key, value, deleted }) => console.log(key, value, deleted))
    */
-  state(name: string, options: { semantics?: Semantics } = {}): SharedState {
-    return this.#services.state(name, options.semantics ?? 'lww')
+  state(name: string, options: { semantics?: Semantics; tombstoneGrace?: number } = {}): SharedState {
+    return this.#services.state(name, options.semantics ?? 'lww', options.tombstoneGrace)
   }
 
   /**

@@ -137,3 +137,48 @@ t.test('replicas on a lossy simulated network converge by anti-entropy, with cha
   t.ok(Object.keys(toObject(procs.get('a')?.runner.state.map ?? emptyMap())).length > 0)
   t.ok(ids.every((id) => (events.get(id) ?? 0) > 0), 'each replica emitted change events')
 })
+
+t.test('tombstones older than the grace period are collected; live entries and young tombstones stay', async (t) => {
+  const { collectTombstones } = await import('../src/crdt-map.js')
+  const GRACE = 10_000
+  let lww = put(emptyMap('lww'), 'live', 1, 'a', 1000).state
+  lww = put(lww, 'gone', 2, 'a', 1001).state
+  lww = remove(lww, 'gone', 'a', 2000).state
+  t.equal(collectTombstones(lww, 2000 + GRACE - 1, GRACE), lww, 'a young tombstone stays (the same state back)')
+  const collected = collectTombstones(lww, 2000 + GRACE + 1, GRACE)
+  t.same(Object.keys(collected.entries), ['live'], 'an old one goes; the live entry stays')
+  t.same(toObject(collected), toObject(lww), 'nothing visible changes')
+  // A replica that has not collected yet sends the tombstone again: merged, then collected again.
+  t.same(digest(collectTombstones(mergeDelta(collected, lww.entries).state, 2000 + GRACE + 1, GRACE)), digest(collected), 'digests agree again')
+
+  let aw = put(emptyMap('add-wins'), 'k', 1, 'a', 1000).state
+  aw = remove(aw, 'k', 'a', 1500).state
+  aw = put(aw, 'k', 3, 'b', 5000).state
+  const awc = collectTombstones(aw, 1000 + GRACE + 1, GRACE)
+  t.same((awc.entries['k'] as { removed: string[] }).removed, [], "add-wins: the removed tag of 1000's put goes")
+  t.equal(get(awc, 'k'), 3, 'the later put is still there')
+  const gone = collectTombstones(remove(awc, 'k', 'b', 6000).state, 6000 + GRACE + 1, GRACE)
+  t.same(gone.entries, {}, 'an add-wins entry left with nothing goes')
+})
+
+t.test('replicas that remove keys collect the tombstones and still agree', async (t) => {
+  const ids = ['a', 'b', 'c', 'd']
+  const sim = new Simulator<import('../src/crdt-map.js').CrdtMapMsg, import('../src/crdt-map.js').Change>({ seed: 7, loss: 0.2 })
+  const procs = new Map<string, ReturnType<typeof machineProcess<import('../src/crdt-map.js').CrdtReplica, import('../src/crdt-map.js').CrdtMapMsg, import('../src/crdt-map.js').CrdtMapRequest, import('../src/crdt-map.js').Change, void>>['proc']>()
+  for (const id of ids) sim.add(id, (ctx) => {
+    const made = machineProcess(crdtMapMachine({ semantics: 'lww', interval: 100, tombstoneGrace: 2000 }), ctx, undefined)
+    procs.set(id, made.proc)
+    return made
+  })
+  for (const id of ids) for (const p of ids) if (p !== id) sim.input(id, { type: 'peer-up', peer: p })
+  for (let k = 0; k < 50; k++) {
+    sim.at(10 + k * 10, () => sim.input(ids[k % 4] as string, { type: 'app', req: { type: 'put', key: `k${k}`, value: k } }))
+    if (k % 5 !== 0) sim.at(1000 + k * 10, () => sim.input(ids[(k + 1) % 4] as string, { type: 'app', req: { type: 'remove', key: `k${k}` } }))
+  }
+  const map = (id: string) => procs.get(id)?.runner.state.map ?? emptyMap()
+  sim.runFor(1800)
+  t.ok(ids.every((id) => Object.keys(map(id).entries).length > 10), 'before the grace period, the tombstones are kept')
+  const done = sim.runWhile(() => ids.every((id) => Object.keys(map(id).entries).length === 10 && canon(map(id).entries) === canon(map('a').entries)), 20_000, 100)
+  t.ok(done, 'after it, every replica holds only the 10 live keys, the same entries')
+  t.same(Object.keys(toObject(map('b'))).sort(), ['k0', 'k10', 'k15', 'k20', 'k25', 'k30', 'k35', 'k40', 'k45', 'k5'])
+})
