@@ -1073,7 +1073,7 @@ class TransportNode implements Transport {
    */
   #keepBytes(out: ReliableOut, from: number, n: number, bytes: Uint8Array | undefined): void {
     if (bytes === undefined || n === 0) return
-    const sent = new SentFrame(bytes, this.#maxFrameSize, this.#structure)
+    const sent = new SentFrame(bytes)
     const buf = out.buf
     for (let i = offsetOf(out, from) + 3, end = i + n * STRIDE; i < end; i += STRIDE) buf[i] = sent
   }

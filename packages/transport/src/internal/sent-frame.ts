@@ -12,21 +12,17 @@
  * are needed again: a retransmission, or the hand-back of unacknowledged messages at `peer-down`.
  * That is rare, so the one decode it costs does not matter.
  */
-import { Flag, decodeFrame, type StructureLimits } from '../frame.js'
+import { Flag, decodeOwnFrame } from '../frame.js'
 
 export class SentFrame {
   /** Reliable payloads by sequence number, once decoded. */
   #payloads: Map<number, unknown> | undefined
 
-  constructor(
-    readonly bytes: Uint8Array,
-    readonly maxFrameSize: number,
-    readonly limits: StructureLimits,
-  ) {}
+  constructor(readonly bytes: Uint8Array) {}
 
   /** The payload of the reliable message `seq` that this frame carried. */
   payload(seq: number): unknown {
-    this.#payloads ??= reliablePayloads(decodeFrame(this.bytes, this.maxFrameSize, this.limits))
+    this.#payloads ??= reliablePayloads(decodeOwnFrame(this.bytes))
     return this.#payloads.get(seq)
   }
 }
