@@ -1073,7 +1073,9 @@ class TransportNode implements Transport {
    */
   #keepBytes(out: ReliableOut, from: number, n: number, bytes: Uint8Array | undefined): void {
     if (bytes === undefined || n === 0) return
-    const sent = new SentFrame(bytes)
+    // A copy of its own: `bytes` is a view into the encoder's working buffer (up to 4x the largest
+    // frame), and a small frame kept for a slow peer must not pin a whole one (a memcpy per frame).
+    const sent = new SentFrame(bytes.slice())
     const buf = out.buf
     for (let i = offsetOf(out, from) + 3, end = i + n * STRIDE; i < end; i += STRIDE) buf[i] = sent
   }
