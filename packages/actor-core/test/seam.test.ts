@@ -191,3 +191,29 @@ t.test("validate: 'always' checks payloads before they leave through the router"
   system.register(CounterAgent)
   t.throws(() => system.refOf({ type: 'counter', id: 'far' }).tell('nope', {}), UnknownMessageType, 'typed by the registered class')
 })
+
+t.test('a ref that found no local agent looks again once an agent is added here, and goes out again once it stops', async (t) => {
+  const { a, b, sent, close } = net()
+  t.teardown(close)
+  b.spawn(CounterAgent, { id: 'moves' })
+  const ref = a.ref(CounterAgent, 'moves')
+  ref.tell('add', { n: 1 })
+  ref.tell('add', { n: 2 })
+  t.equal(sent.length, 2, 'both tells went out through the router (nothing hosted here)')
+  // Another agent spawned here first: the ref must still go out (it is not this one).
+  a.spawn(CounterAgent, { id: 'other' })
+  ref.tell('add', { n: 4 })
+  t.equal(sent.length, 3, 'an unrelated spawn here does not capture the ref')
+  let total = 0
+  for (const end = Date.now() + 5000; (total = await b.ref(CounterAgent, 'moves').ask('get', {})) !== 7 && Date.now() < end; ) await new Promise((r) => setTimeout(r, 5))
+  t.equal(total, 7, 'the three tells reached the agent on b')
+  // The agent now lives here too (as after a move): the same ref reaches it without the router.
+  const here = a.spawn(CounterAgent, { id: 'moves' })
+  const before = sent.length
+  ref.tell('add', { n: 10 })
+  t.equal(await here.ask('get', {}), 10, 'the tell reached the agent added here')
+  t.equal(sent.length, before, 'and did not go through the router')
+  await a.stop(here)
+  ref.tell('add', { n: 100 })
+  t.equal(sent.length, before + 1, 'once it stopped here, the ref goes out again')
+})

@@ -57,7 +57,8 @@ import {
 } from './handshake.js'
 import { createCounters } from './metrics.js'
 import { refill, take, tokenBucket, validRateLimit, type RateLimit, type TokenBucket } from './rate-limit.js'
-import { ack, classify, offsetOf, push, rewind, unackedCount, unackedEntries } from './reliable.js'
+import { STRIDE, ack, classify, offsetOf, push, rewind, unackedCount, unackedEntries, type ReliableOut } from './reliable.js'
+import { SentFrame, payloadOf } from './internal/sent-frame.js'
 import {
   CONTROL,
   dialerOf,
@@ -987,20 +988,27 @@ class TransportNode implements Transport {
     let budget = lane.channel.firstLane === 0 ? Infinity : session.window - inFlight(session)
     if (out.sent === out.acked && out.sent < out.nextSeq - 1) lane.progressAt = this.#now
     const buf = out.buf
+    // The reliable messages of the frame being built: `reliable` of them, from seq `first`.
+    let first = out.sent + 1
+    let reliable = 0
     while (budget > 0 && out.sent < out.nextSeq - 1) {
-      const i = offsetOf(out, out.sent + 1)
+      const seq = out.sent + 1
+      const i = offsetOf(out, seq)
       const flags = buf[i] as number
-      frame.push(flags, buf[i + 1], buf[i + 2], buf[i + 3])
+      frame.push(flags, seq, buf[i + 2], payloadOf(buf[i + 3], seq))
       if (flags & Flag.causal) frame.push(buf[i + 4])
       out.sent++
       budget--
+      reliable++
       if (++count === max) {
-        this.#sendData(conn, frame, count)
+        this.#keepBytes(out, first, reliable, this.#sendData(conn, frame, count))
         frame = [FrameType.data, lane.in.next - 1]
         count = 0
+        first = out.sent + 1
+        reliable = 0
       }
     }
-    if (count > 0) this.#sendData(conn, frame, count)
+    if (count > 0) this.#keepBytes(out, first, reliable, this.#sendData(conn, frame, count))
     else if (lane.ackDue) this.#sendAck(lane, conn, frame)
     if (lane.channel.firstLane === 0 && session.controlAcks.length > 0) {
       this.#sendRaw(conn, encodeFrame([FrameType.ack, ...session.controlAcks]))
@@ -1059,7 +1067,21 @@ class TransportNode implements Transport {
     this.#sendData(conn, frame, 1)
   }
 
-  #sendData(conn: Conn, frame: unknown[], count: number): void {
+  /**
+   * The reliable messages `from … from + n - 1` went out whole in `bytes` (`undefined`: they did
+   * not, e.g. in chunks): their out-buffer slots hold the bytes from now on, not their payloads.
+   */
+  #keepBytes(out: ReliableOut, from: number, n: number, bytes: Uint8Array | undefined): void {
+    if (bytes === undefined || n === 0) return
+    // A copy of its own: `bytes` is a view into the encoder's working buffer (up to 4x the largest
+    // frame), and a small frame kept for a slow peer must not pin a whole one (a memcpy per frame).
+    const sent = new SentFrame(bytes.slice())
+    const buf = out.buf
+    for (let i = offsetOf(out, from) + 3, end = i + n * STRIDE; i < end; i += STRIDE) buf[i] = sent
+  }
+
+  /** Encodes and sends a data frame; returns its bytes when they went out as one frame (not chunked, not split). */
+  #sendData(conn: Conn, frame: unknown[], count: number): Uint8Array | undefined {
     const lane = conn.lane as Lane
     lane.ackDue = false
     const bytes = encodeFrame(frame)
@@ -1067,11 +1089,11 @@ class TransportNode implements Transport {
     // Small frames go at once, overtaking the chunks of a big one still on its way.
     if (bytes.byteLength <= this.#chunkSize) {
       this.#sendRaw(conn, bytes)
-      return
+      return bytes
     }
     if (bytes.byteLength > this.#maxMessageSize) {
       this.#sendOversize(conn, frame, count, bytes.byteLength)
-      return
+      return undefined
     }
     const id = ++this.#chunkId
     const n = Math.ceil(bytes.byteLength / this.#chunkSize)
@@ -1082,6 +1104,7 @@ class TransportNode implements Transport {
     this.#counters.chunksSent += n
     if (conn.chunkQueue.length === n) this.#sendRaw(conn, conn.chunkQueue.shift() as Uint8Array)
     if (!lane.dirty) this.#markDirty(lane)
+    return undefined
   }
 
   #sendRaw(conn: Conn, bytes: Uint8Array): void {

@@ -100,6 +100,15 @@ export function decodeFrame(data: Uint8Array, maxFrameSize: number, limits: Stru
 }
 
 /**
+ * Decodes a frame this node encoded itself and kept for retransmission (see
+ * `internal/sent-frame.ts`): it came from the encoder, not from a peer, so there are no limits to
+ * enforce, and a payload the peer would refuse (too deep) must not make the resend throw here.
+ */
+export function decodeOwnFrame(data: Uint8Array): unknown[] {
+  return encoder.decode(data) as unknown[]
+}
+
+/**
  * The encoded size of a decoded value: what holding it back costs, for the byte budget of held
  * messages. Only messages that are held pay for it. A value that will not encode counts as big.
  */

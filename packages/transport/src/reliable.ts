@@ -5,7 +5,10 @@
  *
  * Storage is a flat array with a stride of {@link STRIDE} (`flags, seq, key, payload, extra`), so
  * `send` allocates nothing per message and an ack drops a run of entries by moving one index.
+ * Once a message is written, its payload slot may hold the frame's bytes instead (`SentFrame`).
  */
+import { payloadOf } from './internal/sent-frame.js'
+
 export const STRIDE = 5
 
 export interface ReliableOut {
@@ -65,11 +68,11 @@ export function rewind(out: ReliableOut): number {
   return resent
 }
 
-/** The unacked entries as `[flags, key, payload, extra]` quadruples (for `peer-down`). */
+/** The unacked entries as `[flags, key, payload, extra]` quadruples (for `peer-down`), payloads as the application gave them or decoded back from their frame. */
 export function unackedEntries(out: ReliableOut): Array<[number, string | null, unknown, unknown]> {
   const result: Array<[number, string | null, unknown, unknown]> = []
   for (let i = out.head; i < out.buf.length; i += STRIDE) {
-    result.push([out.buf[i] as number, out.buf[i + 2] as string | null, out.buf[i + 3], out.buf[i + 4]])
+    result.push([out.buf[i] as number, out.buf[i + 2] as string | null, payloadOf(out.buf[i + 3], out.buf[i + 1] as number), out.buf[i + 4]])
   }
   return result
 }

@@ -87,9 +87,11 @@ export class Cell {
 /** A Ref. `from` is the agent that sends through it; `cached` the local cell last resolved. */
 export class RefImpl implements Ref {
   cached: Cell | undefined
-  /** The last message type sent through this ref to `cached`, and its definition (protocol dictionaries are slow to read). */
+  /** The last message type sent through this ref (to `cached`, or out when there is none), and its definition (protocol dictionaries are slow to read). */
   lastType = ''
   lastDef: MessageDef | undefined = undefined
+  /** The engine's count of added cells when a lookup for this ref last found no local cell (-1: never). */
+  missedAt = -1
 
   constructor(
     readonly rt: Runtime,

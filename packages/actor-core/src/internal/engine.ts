@@ -161,6 +161,8 @@ export class Engine implements Runtime {
   #flow: FlowControl | undefined = undefined
   readonly #classes = new Map<string, AgentCtor>()
   readonly #agents = new Map<string, Map<string, Cell>>()
+  /** Cells added so far: a ref whose lookup found none at this count need not look again (see `#send`). */
+  #added = 0
   readonly #classOpts = new Map<AgentCtor, CellOptions>()
   #seq = 0
   #ready: Cell[] = []
@@ -278,6 +280,7 @@ export class Engine implements Runtime {
     const opts = init?.supervision !== undefined || init?.mailbox !== undefined ? this.#cellOptions(cls, init) : this.#defaultOptions(cls)
     const cell = new Cell(this, cls, proto.messages, { type: proto.name, id }, ++this.#seq, init?.input, opts, parent)
     byId.set(id, cell)
+    this.#added++
     try {
       cell.agent = construct(cell)
       if (restored !== undefined) (cell.agent as unknown as { restore(s: unknown): void }).restore(restored.state)
@@ -411,10 +414,21 @@ export class Engine implements Runtime {
   #send(ref: RefImpl, type: string, payload: unknown, reply: PendingAsk | undefined): void {
     let cell = ref.cached
     if (cell === undefined || cell.state >= STOPPING) {
-      ref.cached = cell = this.lookup(ref.address)
-      ref.lastType = ''
+      // A ref to an agent elsewhere: no cell was added since its last lookup found none, so none
+      // would be found now (two map reads per remote tell spared).
+      if (cell === undefined && ref.missedAt === this.#added) return this.#sendOut(ref, type, payload, reply)
+      const found = this.lookup(ref.address)
+      if (found !== cell) {
+        ref.cached = cell = found
+        ref.lastType = ''
+      }
+      if (cell === undefined) {
+        ref.missedAt = this.#added
+        return this.#sendOut(ref, type, payload, reply)
+      }
     }
-    if (cell === undefined || cell.routed) return this.#sendOut(ref, type, payload, reply)
+    // Routed through the cluster for now (see `routeThrough`): ordered behind messages in flight.
+    if (cell.routed) return this.#sendOut(ref, type, payload, reply)
     let def = ref.lastDef
     if (type !== ref.lastType) {
       def = cell.defs[type]
@@ -429,8 +443,14 @@ export class Engine implements Runtime {
   }
 
   #sendOut(ref: RefImpl, type: string, payload: unknown, reply: PendingAsk | undefined): void {
-    const def = ref.protocol?.messages[type]
-    if (ref.protocol !== undefined && def === undefined) throw this.#unknownType(ref.address, type)
+    // The ref's own protocol knows the type (no local cell); the last one is kept as for a local cell.
+    let def = ref.lastDef
+    if (type !== ref.lastType) {
+      def = ref.protocol?.messages[type]
+      if (ref.protocol !== undefined && def === undefined) throw this.#unknownType(ref.address, type)
+      ref.lastType = type
+      ref.lastDef = def
+    }
     if (this.#validateAlways && def !== undefined) payload = this.#check(def, payload, ref.address, type)
     const from = ref.from
     let correlationId: string | undefined

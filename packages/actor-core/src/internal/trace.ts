@@ -3,19 +3,24 @@ import type { TraceContext } from '../envelope.js'
 
 // Ids are a random per-process prefix plus a counter: unique across nodes without paying for
 // randomness on every message.
-const prefix = randomBytes(8).toString('hex')
+const traceHead = randomBytes(8).toString('hex') + '00000000'
 const spanPrefix = randomBytes(4).toString('hex')
+
+// The counter stays within [0x10000000, 0xffffffff], where it always prints as 8 hex digits: no
+// padding (`padStart` and its extra string were ~3 % of a remote tell's allocations).
+const FIRST = 0x1000_0000
+const SPAN = 0x1_0000_0000 - FIRST
 let counter = 0
 
 function next(): string {
-  counter = (counter + 1) % 0x1_0000_0000
-  return counter.toString(16).padStart(8, '0')
+  counter = (counter + 1) % SPAN
+  return (FIRST + counter).toString(16)
 }
 
 /** A new trace, for a message that enters the system from outside any agent. */
 export function newTrace(): TraceContext {
   const n = next()
-  return { traceId: prefix + '00000000' + n, spanId: spanPrefix + n }
+  return { traceId: traceHead + n, spanId: spanPrefix + n }
 }
 
 /** A child span of `parent` (the message being handled), or a new trace when there is none. */
