@@ -892,7 +892,7 @@ export class SwarmEngine implements Router {
     const lo = w.f !== undefined && w.s !== undefined ? this.#fifoOut.lowFor(w.f, w.s, node) : undefined
     let ok = false
     try {
-      ok = this.#sendAgentTraffic(node, packEnvelope(lo === undefined ? { ...w, h: w.h + 1 } : { ...w, h: w.h + 1, lo }, this.#dictToward(node), c), w.e.to, w.e.guarantee, first ? 'throw' : 'false')
+      ok = this.#sendAgentTraffic(node, packEnvelope(w, this.#dictToward(node), c, w.h + 1, lo), w.e.to, w.e.guarantee, first ? 'throw' : 'false')
     } finally {
       if (!ok && c !== undefined) this.#custody.release(c)
     }

@@ -55,6 +55,9 @@ export function isWire(x: unknown): x is Wire {
 
 const KINDS = ['tell', 'ask', 'reply', 'fail'] as const
 
+/** `KINDS.indexOf(kind)`, without the search: this runs for every envelope sent. */
+const kindIndex = (kind: Envelope['kind']): number => (kind === 'tell' ? 0 : kind === 'ask' ? 1 : kind === 'reply' ? 2 : 3)
+
 /** The address type of an asker outside any agent (actor-core's `answer`). */
 const ASKER = '$asker'
 
@@ -116,12 +119,12 @@ const correlationSplit = (s: string): number => s.lastIndexOf('-') + 1
  * `custody`: the id this node holds a reliable tell under until the receiver says it is done.
  * A span tail equal to the trace tail (a trace a process starts: one counter for both) is omitted.
  */
-export function packEnvelope(r: Routed, dict: Interner = inline, custody?: number): unknown[] {
+export function packEnvelope(r: Routed, dict: Interner = inline, custody?: number, hops: number = r.h, low: number | undefined = r.lo): unknown[] {
   const { e } = r
   // A reply to an asker outside any agent is addressed by the ask's correlation id, which travels
   // anyway: `null` here, and never interned (a new string per ask would fill the dictionary).
   const toId = e.to.type === ASKER && e.to.id === e.correlationId ? null : dict.ref(e.to.id)
-  const a: unknown[] = [KINDS.indexOf(e.kind), dict.ref(e.to.type), toId, dict.ref(e.type), e.payload, dict.ref(r.o), r.h, custody ?? null]
+  const a: unknown[] = [kindIndex(e.kind), dict.ref(e.to.type), toId, dict.ref(e.type), e.payload, dict.ref(r.o), hops, custody ?? null]
   const trace = e.trace
   if (trace === undefined) a.push(null, null, null, null)
   else {
@@ -137,7 +140,7 @@ export function packEnvelope(r: Routed, dict: Interner = inline, custody?: numbe
   if (e.from === undefined) a.push(null, null)
   else a.push(dict.ref(e.from.type), dict.ref(e.from.id))
   pushSplit(a, trace?.parentSpanId, traceSplit, dict)
-  a.push(r.lo ?? null)
+  a.push(low ?? null)
   while (a.length > 7 && a[a.length - 1] === null) a.pop()
   return a
 }
