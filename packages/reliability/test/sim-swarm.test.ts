@@ -16,12 +16,10 @@ import { addResult, emptySummary } from '../src/sim/summary.js'
 const SEEDS = Number(process.env.SIM_SWARM_SEEDS ?? 40)
 
 const KNOWN: Partial<Record<Rule, string>> = {
-  'reliable-lost':
-    'a sender leaves gracefully right after a tell, and the node it passed the tell to crashes after the leave’s 2 s drain: nobody holds the tell any more (custody is not handed to an heir); custody follows handling otherwise, so a crash no longer loses what a node had acknowledged (docs/reliability.md, "Whole-cluster simulation")',
   'reliable-duplicate':
     'a partition makes each side restart the other side’s agents (at-least-once across a split brain): a tell handled on the far side whose release was cut is sent again when that side is declared down, and handled again by the restarted copy',
   'fifo-order':
-    'a gap in a sender’s stream that stays open for 3 s (its tells stuck behind a partition, or re-sent after a crash once newer ones were delivered) is given up, and what fills it later is delivered late rather than lost',
+    'after crashes and restarts, older tells of a sender that waited parked (at a node that just restarted, or for a restart) reach the agent after newer ones that took another route (sim --swarm seed 11); they are delivered late rather than lost',
 }
 
 t.test(`${SEEDS} whole-cluster seeds: the checker's rules`, async (t) => {
@@ -41,7 +39,10 @@ t.test(`${SEEDS} whole-cluster seeds: the checker's rules`, async (t) => {
   }
   t.comment(`${SEEDS} seeds in ${Date.now() - started} ms: ${sum.messages} tells, ${handled} handled, ${crashes} crashes, ${partitions} partitions; seeds failing, by rule: ${JSON.stringify(sum.byRule)}`)
   t.ok(sum.messages > SEEDS * 300 && crashes > SEEDS && partitions > SEEDS, 'the workload ran and the plans injected crashes and partitions')
-  for (const rule of ['duplicate-activation', 'directory-divergence'] as const) {
+  // reliable-lost holds on these seeds since custody follows handling; `pnpm sim --swarm --seeds
+  // 1000` still finds 14 seeds, all senders whose leave ran while a partition cut them off from
+  // every other node (docs/reliability.md).
+  for (const rule of ['reliable-lost', 'duplicate-activation', 'directory-divergence'] as const) {
     t.same(seedsOf.get(rule) ?? [], [], `${rule}: no seed`)
   }
   for (const [rule, cause] of Object.entries(KNOWN) as Array<[Rule, string]>) {

@@ -178,6 +178,8 @@ export class SwarmEngine implements Router {
    * through the fifo numbering, until those arrived; a local send would overtake them.
    */
   readonly #ordering = new Map<string, AgentAddress>()
+  /** Custody ids taken over from members that left, and when to forget them (see `#adopt`). */
+  readonly #adopted = new Map<number, number>()
   /** Each peer's incarnation as its last session said: a new one means its earlier life is over. */
   readonly #incarnations = new Map<string, number>()
   /** Delivered here and not yet done with: whom to release each one to (the envelope is the key the local system gives back). */
@@ -502,6 +504,11 @@ export class SwarmEngine implements Router {
       if (!this.#sessions.has(id) && address !== undefined) this.#connect(address)
     }
     this.#sweepParked()
+    for (const [c, expires] of this.#adopted) {
+      if (expires > this.#clock.now()) continue
+      this.#adopted.delete(c)
+      this.#custody.release(c)
+    }
     for (const key of [...this.#ordering.keys()]) this.#orderingDone(key)
     for (const w of this.#fifo.expire(this.#clock.now(), FIFO_GAP_TIMEOUT)) {
       if (this.#host.hosts(w.e.to)) this.#deliverLocal(w)
@@ -631,6 +638,9 @@ export class SwarmEngine implements Router {
         break
       case 'h':
         if (w.i === this.#t.incarnation) forRuns(w.r, this.#releasedFn)
+        break
+      case 'ch':
+        this.#adopt(w, m.from)
         break
       case 'sd':
         this.#sendControl(from, { k: 'sda', i: this.#inDictOf(m.from).define(w.d) }, ['reliable'])
@@ -1171,6 +1181,52 @@ export class SwarmEngine implements Router {
       for (const w of this.#custody.takeToward(node)) this.#park(directoryKey(w.e.to.type, w.e.to.id), w)
     }
     this.#handParkedToHeirs()
+    // What live nodes still hold for this one would have nobody to send it again if they crashed
+    // later: a member that stays takes custody of it (sim --swarm seed 32: a tell sent 24 ms
+    // before its sender left died with the node it was passed to, after the drain).
+    this.#handCustodyToHeirs()
+    const handedBy = this.#clock.now() + LEAVE_DRAIN_MS / 2
+    do await new Promise<void>((r) => this.#clock.setTimeout(r, 50))
+    while (this.#clock.now() < handedBy && [...this.#sessions].some((id) => unsettled(this.#t, id)))
+  }
+
+  /**
+   * Leaving: for each live node still holding tells this one passed to it, another member takes
+   * custody of them (`{k:'ch'}`), and this node releases them upstream: they are the heir's now.
+   */
+  #handCustodyToHeirs(): void {
+    const stay = [...this.#live].filter((id) => id !== this.self && this.#sessions.has(id)).sort()
+    for (const node of this.#custody.nodes()) {
+      const heir = rendezvousPick(node, stay.filter((id) => id !== node).map((id) => ({ id, capabilities: [], load: 0 })))
+      if (heir === undefined || !this.#sessions.has(node)) continue
+      const items = this.#custody.takeToward(node)
+      const dict = this.#dictToward(heir)
+      this.#sendControl(heir, { k: 'ch', n: node, e: items.map((w) => packEnvelope(w, dict)), g: items.map((w) => w.e.guarantee) }, ['reliable'])
+      for (const w of items) this.#release(w.u)
+    }
+  }
+
+  /**
+   * Custody handed over by a leaving member: held here toward the node that has the tells, sent
+   * again if it goes down, forgotten after {@link ADOPTED_MS} (it releases them to the member that
+   * left, so no release ever comes here).
+   */
+  #adopt(w: Extract<Wire, { k: 'ch' }>, from: { readonly nodeId: string; readonly incarnation: number }): void {
+    if (typeof w.n !== 'string' || !Array.isArray(w.e) || !Array.isArray(w.g) || w.e.length !== w.g.length) {
+      this.counters.malformed++
+      return
+    }
+    const dict = this.#inDictOf(from)
+    const expires = this.#clock.now() + ADOPTED_MS
+    w.e.forEach((packed, i) => {
+      const g = w.g[i]
+      const r = Array.isArray(g) && g.every((x) => typeof x === 'string') ? unpackEnvelope(packed, g as readonly Guarantee[], dict) : undefined
+      if (r === undefined) return void this.counters.malformed++
+      const item: Wired = { e: r.e, o: r.o, h: 0, ...(r.s !== undefined && r.oi !== undefined ? { s: r.s, oi: r.oi } : {}) }
+      // Already gone (or it is this node): route it now rather than wait for a down that came first.
+      if (w.n === this.self || !this.#live.has(w.n)) return this.#dispatch(item)
+      this.#adopted.set(this.#custody.hold(item, w.n), expires)
+    })
   }
 
   /**
@@ -1250,6 +1306,9 @@ function inCustody(e: Envelope): boolean {
   // As the transport reads a guarantee: reliable unless best-effort, and causal always.
   return e.kind === 'tell' && (!e.guarantee.includes('best-effort') || e.guarantee.includes('causal'))
 }
+
+/** How long custody taken over from a member that left is kept (ms): a crash of the node holding the tells within it has them sent again. */
+const ADOPTED_MS = 60_000
 
 /** How long a leaving node waits for its reliable messages to be acknowledged, at most. */
 const LEAVE_DRAIN_MS = 2000

@@ -48,6 +48,11 @@ export type Wire =
    * downstream. Ids as runs, `[first, count, first, count, …]`: they are mostly consecutive.
    */
   | { readonly k: 'h'; readonly i: number; readonly r: readonly number[] }
+  /**
+   * Custody handed over by a leaving node: the tells (packed, with their guarantees `g`) it passed
+   * to node `n` and `n` has not released yet. The receiver holds them toward `n` from now on.
+   */
+  | { readonly k: 'ch'; readonly n: string; readonly e: readonly unknown[]; readonly g: readonly (readonly Guarantee[])[] }
 
 export function isWire(x: unknown): x is Wire {
   return typeof x === 'object' && x !== null && typeof (x as { k?: unknown }).k === 'string'
