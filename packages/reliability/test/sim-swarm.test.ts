@@ -40,8 +40,8 @@ t.test(`${SEEDS} whole-cluster seeds: the checker's rules`, async (t) => {
   t.comment(`${SEEDS} seeds in ${Date.now() - started} ms: ${sum.messages} tells, ${handled} handled, ${crashes} crashes, ${partitions} partitions; seeds failing, by rule: ${JSON.stringify(sum.byRule)}`)
   t.ok(sum.messages > SEEDS * 300 && crashes > SEEDS && partitions > SEEDS, 'the workload ran and the plans injected crashes and partitions')
   // reliable-lost holds on these seeds since custody follows handling; `pnpm sim --swarm --seeds
-  // 1000` still finds 14 seeds, all senders whose leave ran while a partition cut them off from
-  // every other node (docs/reliability.md).
+  // 1000` still finds 14 seeds; the ones traced are senders whose leave ran while a partition cut
+  // them off from every other node (docs/reliability.md).
   for (const rule of ['reliable-lost', 'duplicate-activation', 'directory-divergence'] as const) {
     t.same(seedsOf.get(rule) ?? [], [], `${rule}: no seed`)
   }
