@@ -511,7 +511,7 @@ export class SwarmEngine implements Router {
     }
     for (const key of [...this.#ordering.keys()]) this.#orderingDone(key)
     for (const w of this.#fifo.expire(this.#clock.now(), FIFO_GAP_TIMEOUT)) {
-      if (this.#host.hosts(w.e.to)) this.#deliverLocal(w)
+      if (this.#host.hosts(w.e.to)) this.#deliverNumbered(w)
       else this.#dispatch(w)
     }
     this.#gossipLoad()
@@ -803,11 +803,13 @@ export class SwarmEngine implements Router {
     const ready = this.#fifo.accept(this.#lastStream.agent, this.#lastStream.origin, w.s, w, this.#clock.now(), w.lo)
     // A duplicate (sent again after its first copy got here after all) is done with: say so.
     if (ready === null) return this.#doneWith(w)
-    for (const r of ready) {
-      this.#deliverLocal(r)
-      // This node's own, delivered here: nothing waits for a release of it.
-      if (r.f !== undefined && r.s !== undefined) this.#fifoOut.done(r.f, r.s)
-    }
+    for (const r of ready) this.#deliverNumbered(r)
+  }
+
+  /** A numbered message whose turn came: to the local agent; this node's own is done with then (no release will come). */
+  #deliverNumbered(w: Wired): void {
+    this.#deliverLocal(w)
+    this.#ownDone(w)
   }
 
   /** To the local agent; a tell held upstream is released once the agent is done with it. */
@@ -845,19 +847,7 @@ export class SwarmEngine implements Router {
   /** A node this one passed a tell to is done with it: so is this one, toward its own upstream. */
   #released(c: number): void {
     const w = this.#custody.release(c)
-    if (w === undefined) return
-    this.#doneWith(w)
-    if (this.#ordering.size > 0 && w.o === this.self) this.#orderingDone(directoryKey(w.e.to.type, w.e.to.id))
-  }
-
-  /** The lowest fifo number of this node's tells to the agent still on their way (`Infinity`: none numbered; `undefined`: none). */
-  #inFlightFromHere(key: string): number | undefined {
-    let lowest: number | undefined
-    for (const w of this.#custody.items()) {
-      if (w.o !== this.self || directoryKey(w.e.to.type, w.e.to.id) !== key) continue
-      lowest = Math.min(lowest ?? Infinity, w.s ?? Infinity)
-    }
-    return lowest
+    if (w !== undefined) this.#doneWith(w)
   }
 
   /**
@@ -866,17 +856,17 @@ export class SwarmEngine implements Router {
    * bring would otherwise start at whatever number came first: a later, local one).
    */
   #orderBehindInFlight(address: AgentAddress, key: string): void {
-    const lowest = this.#inFlightFromHere(key)
+    const lowest = this.#fifoOut.firstOut(key)
     if (lowest === undefined) return
     this.#ordering.set(key, address)
     this.#host.routeThrough(address, true)
-    if (lowest !== Infinity) this.#fifo.expect(key, `${this.self}#${this.#t.incarnation}`, lowest, this.#clock.now())
+    this.#fifo.expect(key, `${this.self}#${this.#t.incarnation}`, lowest, this.#clock.now())
   }
 
   /** Nothing of this node's is on its way to the agent any more: local sends go straight again. */
   #orderingDone(key: string): void {
     const address = this.#ordering.get(key)
-    if (address === undefined || this.#inFlightFromHere(key) !== undefined) return
+    if (address === undefined || this.#fifoOut.firstOut(key) !== undefined) return
     this.#ordering.delete(key)
     this.#host.routeThrough(address, false)
   }
@@ -943,7 +933,14 @@ export class SwarmEngine implements Router {
   /** Done with here without reaching its agent (a duplicate, a dead letter): release it, upstream and in this node's own numbering. */
   #doneWith(w: Wired): void {
     this.#release(w.u)
-    if (w.f !== undefined && w.s !== undefined) this.#fifoOut.done(w.f, w.s)
+    this.#ownDone(w)
+  }
+
+  /** One of this node's own numbered messages is done with: its stream moves on, and local sends may go straight again. */
+  #ownDone(w: Wired): void {
+    if (w.f === undefined || w.s === undefined) return
+    this.#fifoOut.done(w.f, w.s)
+    if (this.#ordering.size > 0) this.#orderingDone(w.f.key)
   }
 
   #park(key: string, w: Wired): void {
@@ -1195,7 +1192,7 @@ export class SwarmEngine implements Router {
    * custody of them (`{k:'ch'}`), and this node releases them upstream: they are the heir's now.
    */
   #handCustodyToHeirs(): void {
-    const stay = [...this.#live].filter((id) => id !== this.self && this.#sessions.has(id)).sort()
+    const stay = this.#heirs()
     for (const node of this.#custody.nodes()) {
       const heir = rendezvousPick(node, stay.filter((id) => id !== node).map((id) => ({ id, capabilities: [], load: 0 })))
       if (heir === undefined || !this.#sessions.has(node)) continue
@@ -1234,7 +1231,7 @@ export class SwarmEngine implements Router {
    * member that stays, which routes or parks them in turn.
    */
   #handParkedToHeirs(): void {
-    const heirs = [...this.#live].filter((id) => id !== this.self && this.#sessions.has(id)).sort()
+    const heirs = this.#heirs()
     for (const [key, p] of [...this.#parked]) {
       this.#parked.delete(key)
       for (const w of p.items) {
@@ -1250,6 +1247,11 @@ export class SwarmEngine implements Router {
         this.#notFound(w, 'its node left')
       }
     }
+  }
+
+  /** Members a leaving node can hand things to: live, with a session. */
+  #heirs(): string[] {
+    return [...this.#live].filter((id) => id !== this.self && this.#sessions.has(id)).sort()
   }
 
   #custodyTowardLive(): number {

@@ -107,15 +107,6 @@ export class CustodyTable<T> {
     return out
   }
 
-  /** The items held, oldest first. */
-  *items(): IterableIterator<T> {
-    for (const h of this.#stragglers.values()) yield h.item
-    for (let i = this.#head; i < this.#items.length; i++) {
-      const item = this.#items[i]
-      if (item !== undefined) yield item
-    }
-  }
-
   /** How many items are held toward `next` (all of them without it). */
   count(next?: string): number {
     if (next === undefined) return this.#live + this.#stragglers.size

@@ -14,12 +14,14 @@
  * streams.done(f, s)                          // released, handled here, or given up
  */
 export interface OutStream {
+  /** The agent's directory key. */
+  readonly key: string
   /** The number the next message gets. */
   next: number
   /** The first number not done with (all below it are). */
   low: number
   /** Numbers above `low` already done with (released out of order). */
-  done: Set<number> | undefined
+  doneAbove: Set<number> | undefined
   /** The node the last numbered message was sent to. */
   via: string | undefined
   /** Messages from this number on, while `low` is below it, carry `low` (a route change with older ones out). */
@@ -33,8 +35,14 @@ export class FifoSender {
   of(key: string): OutStream {
     let f = this.#streams.get(key)
     // Never forgotten: a numbering that restarted would look like duplicates to the agent's host.
-    if (f === undefined) this.#streams.set(key, (f = { next: 1, low: 1, done: undefined, via: undefined, hintFrom: Infinity }))
+    if (f === undefined) this.#streams.set(key, (f = { key, next: 1, low: 1, doneAbove: undefined, via: undefined, hintFrom: Infinity }))
     return f
+  }
+
+  /** The first number of the agent's stream not done with yet, if any is out. */
+  firstOut(key: string): number | undefined {
+    const f = this.#streams.get(key)
+    return f !== undefined && f.low < f.next ? f.low : undefined
   }
 
   /** The next number of stream `f`. */
@@ -57,14 +65,14 @@ export class FifoSender {
   done(f: OutStream, s: number): void {
     if (s < f.low) return
     if (s > f.low) {
-      ;(f.done ??= new Set()).add(s)
+      ;(f.doneAbove ??= new Set()).add(s)
       return
     }
     f.low++
-    const d = f.done
+    const d = f.doneAbove
     if (d !== undefined) {
       while (d.delete(f.low)) f.low++
-      if (d.size === 0) f.done = undefined
+      if (d.size === 0) f.doneAbove = undefined
     }
   }
 }
