@@ -3,6 +3,7 @@ import type { Clock, Guarantee, TimerHandle, Transport } from '@murmur/transport
 import type { SwarmEngine } from './swarm-engine.js'
 import { directoryKey, digest as directoryDigest } from './directory.js'
 import { CONTROL } from './internal/wire.js'
+import type { Counters } from './internal/fifo-order.js'
 import { Emitter } from './internal/emitter.js'
 import { Driver } from './internal/sim/driver.js'
 import type { Machine, NodeId } from './internal/sim/machine.js'
@@ -97,6 +98,15 @@ interface Conflict {
   readonly id: string
   readonly state: unknown
   readonly h: number
+  /** The loser's fifo counters: what it delivered stays delivered at the winner. */
+  readonly f?: Counters
+}
+
+/** Counters off the wire; anything else is left out (the conflict still carries its state). */
+function countersOf(f: unknown): Counters | undefined {
+  if (!Array.isArray(f)) return undefined
+  const ok = f.every((c) => Array.isArray(c) && (c.length === 2 || c.length === 3) && typeof c[0] === 'string' && c.slice(1).every((n: unknown) => Number.isSafeInteger(n)))
+  return ok ? (f as Counters) : undefined
 }
 
 interface Suspended {
@@ -197,7 +207,7 @@ export class ClusterServices {
     init.engine.hooks = {
       onWire: (from, payload) => this.#onWire(from, payload),
       refuse: (address) => this.#refuse(address),
-      onDiscard: (address, state) => this.#sendConflict({ type: address.type, id: address.id, state, h: 0 }),
+      onDiscard: (address, state, f) => this.#sendConflict({ type: address.type, id: address.id, state, h: 0, ...(f !== undefined ? { f } : {}) }),
       onReturned: (payload) => this.#onReturned(payload),
     }
     for (const ev of ['member-up', 'member-down', 'member-left', 'member-suspect'] as const) init.engine.events.on(ev, () => this.#onMembership())
@@ -375,7 +385,7 @@ export class ClusterServices {
     const h = await system.handoff(address).catch(() => undefined)
     if (h === undefined) return
     this.counters.duplicatesStopped++
-    this.#sendConflict({ type: a.type, id: a.id, state: h.state, h: 0 })
+    this.#sendConflict({ type: a.type, id: a.id, state: h.state, h: 0, f: engine.takeOrder(address) })
     for (const env of h.pending as readonly Envelope[]) engine.route(env)
   }
 
@@ -428,7 +438,7 @@ export class ClusterServices {
         system.restoreAgent(cls, entry.id, s.state, entry.input === undefined ? {} : { input: entry.input })
       } else if (entry.node !== this.#i.self) {
         // The majority side took over: our stopped copy offers its state like any losing duplicate.
-        this.#sendConflict({ type: entry.type, id: entry.id, state: s.state, h: 0 })
+        this.#sendConflict({ type: entry.type, id: entry.id, state: s.state, h: 0, f: engine.takeOrder(entry) })
       }
     }
   }
@@ -463,7 +473,9 @@ export class ClusterServices {
   async #onConflict(c: Conflict, tries: number): Promise<void> {
     const { system, engine } = this.#i
     const address = { type: c.type, id: c.id }
+    const f = countersOf(c.f)
     if (system.hosts(address)) {
+      if (f !== undefined) engine.mergeOrder(address, f)
       const agent = system.agentOf(system.refOf(address)) as unknown as Partial<ConflictAware>
       if (typeof agent.onConflict === 'function') {
         try {
@@ -484,6 +496,7 @@ export class ClusterServices {
     if (tries >= ORPHAN_TRIES && entry?.node === this.#i.self && entry.status === 'active' && cls !== undefined && !this.#closed) {
       try {
         system.restoreAgent(cls, c.id, c.state, entry.input === undefined ? {} : { input: entry.input })
+        if (f !== undefined) engine.mergeOrder(address, f)
         this.counters.restoredFromConflict++
         return
       } catch {

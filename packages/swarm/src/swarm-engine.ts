@@ -18,7 +18,7 @@ import { CustodyTable, ReleaseBatch, forRuns, toRuns } from './internal/custody.
 import { InboundDictionary, OutboundDictionary } from './internal/wire-dictionary.js'
 import type { Host } from './internal/host.js'
 import { Emitter } from './internal/emitter.js'
-import { FifoOrder } from './internal/fifo-order.js'
+import { FifoOrder, type Counters } from './internal/fifo-order.js'
 import { FifoSender } from './internal/fifo-sender.js'
 
 /** A member as `node.members()` shows it. */
@@ -76,8 +76,11 @@ export interface EngineHooks {
   onWire?(from: string, payload: unknown): void
   /** An error when traffic to (and activation of) this agent must be refused here (quorum mode). */
   refuse?(address: AgentAddress): MurmurError | undefined
-  /** A duplicate activation of ours lost to another node's: its last state, before its mail follows. */
-  onDiscard?(address: AgentAddress, state: unknown): void
+  /**
+   * A duplicate activation of ours lost to another node's: its last state, before its mail
+   * follows, and its fifo counters (what it delivered), which the winner merges (`mergeOrder`).
+   */
+  onDiscard?(address: AgentAddress, state: unknown, counters?: Counters): void
   /** A service message a peer never acknowledged before its session ended: the service may send it again. */
   onReturned?(payload: unknown): void
 }
@@ -198,6 +201,8 @@ export class SwarmEngine implements Router {
     rerouted: 0,
     /** Reliable tells sent again because the node they were passed to went down before it was done with them. */
     custodyResent: 0,
+    /** Tells a leaving node could hand to nobody and left to the node upstream that holds them (it sends them again). */
+    leftUpstream: 0,
     /** Envelopes from a peer that did not decode (malformed, or naming a string id never defined). */
     malformed: 0,
   }
@@ -470,8 +475,8 @@ export class SwarmEngine implements Router {
   async #discard(address: AgentAddress): Promise<void> {
     const { state, pending } = await this.#host.passivate(address)
     this.#ordering.delete(directoryKey(address.type, address.id))
-    this.hooks.onDiscard?.(address, state)
-    const { held } = this.#fifo.take(directoryKey(address.type, address.id))
+    const { counters, held } = this.#fifo.take(directoryKey(address.type, address.id), this.#clock.now())
+    this.hooks.onDiscard?.(address, state, counters)
     for (const e of pending) this.#dispatch(this.#rewrap(e))
     for (const w of held) this.#dispatch(w)
   }
@@ -526,6 +531,22 @@ export class SwarmEngine implements Router {
     const me = this.#members.get(this.self)
     if (me) this.#run(this.#fd.handle({ kind: 'set-meta', now: this.#clock.now(), meta: { ...me.meta, load } }))
     this.#refreshMembers()
+  }
+
+  /**
+   * The fifo counters of an agent that stopped here as a losing duplicate (outside a move): they
+   * go with its state to the winner.
+   */
+  takeOrder(address: AgentAddress): Counters {
+    const { counters, held } = this.#fifo.take(directoryKey(address.type, address.id), this.#clock.now())
+    // Tells waiting here for a gap follow the agent, like its mailbox.
+    for (const w of held) this.#dispatch(w)
+    return counters
+  }
+
+  /** Merge a losing duplicate's fifo counters into this node's copy (see `FifoOrder.merge`). */
+  mergeOrder(address: AgentAddress, counters: Counters): void {
+    this.#fifo.merge(directoryKey(address.type, address.id), counters, this.#clock.now())
   }
 
   directory(): Directory {
@@ -668,6 +689,7 @@ export class SwarmEngine implements Router {
   #reroute(peer: string, list: readonly Unacknowledged[]): void {
     // Packed with this node's dictionary toward the peer: its own ids resolve them.
     const dict = this.#outDicts.get(peer) ?? inline
+    const again: Routed[] = []
     for (const u of list) {
       const r = unpackEnvelope(u.payload, u.guarantee, dict)
       if (r === undefined) {
@@ -679,8 +701,42 @@ export class SwarmEngine implements Router {
       const held = r.c !== undefined ? this.#custody.release(r.c) : undefined
       if (r.c !== undefined && held === undefined) continue
       this.counters.rerouted++
-      this.#dispatch({ ...(held ?? r), h: 0 })
+      again.push(held ?? r)
     }
+    const lows = again.some((w) => w.s !== undefined) ? this.#heldLows() : undefined
+    for (const w of again) {
+      // Older numbers of its stream are still held here toward a node that acknowledged them (it
+      // may have crashed with them; they go again when it is declared down): the agent's home
+      // waits for them rather than start the stream here (sim --swarm seed 45: n2 had passed a's
+      // #4 and #5 to n4, which crashed having acknowledged only #4; #5 came back at once and was
+      // handled before #4).
+      const low = w.s !== undefined ? lows?.get(streamOf(w)) : undefined
+      this.#dispatch(low !== undefined && low < w.s! && low < (w.lo ?? Infinity) ? { ...w, h: 0, lo: low } : { ...w, h: 0 })
+    }
+  }
+
+  /** Per fifo stream (agent and origin), the lowest number still held in custody here. */
+  #heldLows(): Map<string, number> {
+    const lows = new Map<string, number>()
+    if (this.#custody.count() === 0) return lows
+    this.#custody.forEach((w) => {
+      if (w.s === undefined) return
+      const k = streamOf(w)
+      if (w.s < (lows.get(k) ?? Infinity)) lows.set(k, w.s)
+    })
+    return lows
+  }
+
+  /** Per origin (`node#incarnation`, other than this node), the lowest number held here toward `address`. */
+  #heldLowsFor(address: AgentAddress): Map<string, number> {
+    const lows = new Map<string, number>()
+    if (this.#custody.count() === 0) return lows
+    this.#custody.forEach((w) => {
+      if (w.s === undefined || w.oi === undefined || w.o === this.self || w.e.to.id !== address.id || w.e.to.type !== address.type) return
+      const origin = `${w.o}#${w.oi}`
+      if (w.s < (lows.get(origin) ?? Infinity)) lows.set(origin, w.s)
+    })
+    return lows
   }
 
   /**
@@ -737,6 +793,16 @@ export class SwarmEngine implements Router {
       else this.#sendAgentTraffic(e.replyTo, packEnvelope(w, this.#dictToward(e.replyTo)), e.from ?? e.to, e.guarantee)
       return
     }
+    // A move or an activation in progress comes first, even when the agent runs here: one that
+    // failed brings the agent back before its counters and the tells buffered meanwhile (sim
+    // --swarm seed 174: a tell that arrived while a move to a crashed node hung was handled after
+    // a later one that arrived once the agent was back, but before the buffer was flushed).
+    if (this.#outgoing.size > 0 || this.#activating.size > 0) {
+      const key = this.#keyOf(e.to)
+      const out = this.#outgoing.get(key)
+      if (out) return void out.buffer.push(w)
+      if (this.#activating.has(key)) return this.#park(key, w)
+    }
     if (this.#host.hosts(e.to)) {
       this.#deliverHere(w)
       return
@@ -744,15 +810,6 @@ export class SwarmEngine implements Router {
     const refused = this.hooks.refuse?.(e.to)
     if (refused !== undefined) return this.#notFound(w, refused.message, refused)
     const key = this.#keyOf(e.to)
-    const out = this.#outgoing.get(key)
-    if (out) {
-      out.buffer.push(w)
-      return
-    }
-    if (this.#activating.has(key)) {
-      this.#park(key, w)
-      return
-    }
     const entry = this.#dir.get(key)
     if (entry?.status === 'stopped') return this.#notFound(w, 'stopped')
     if (entry !== undefined && entry.node !== this.self) {
@@ -856,6 +913,11 @@ export class SwarmEngine implements Router {
    * bring would otherwise start at whatever number came first: a later, local one).
    */
   #orderBehindInFlight(address: AgentAddress, key: string): void {
+    // Other senders' tells this node passed on and still holds (toward a node that may have died
+    // with them) come back here: their streams wait for them too (sim --swarm seed 45: n2 held a's
+    // #4 and #5 toward n4, which had crashed; the agent restarted on n2, whose fresh stream began
+    // at #6, so #4 and #5 came late, out of order).
+    for (const [origin, low] of this.#heldLowsFor(address)) this.#fifo.expect(key, origin, low, this.#clock.now())
     const lowest = this.#fifoOut.firstOut(key)
     if (lowest === undefined) return
     this.#ordering.set(key, address)
@@ -1044,13 +1106,16 @@ export class SwarmEngine implements Router {
       // mail follows (sim --swarm seed 49: every later move failed as a duplicate, and both copies
       // lived on).
       const orphan = moving.restored && this.#host.hosts(address) ? await this.#host.passivate(address) : undefined
-      const orphanHeld = orphan !== undefined ? this.#fifo.take(key).held : []
+      const orphanFifo = orphan !== undefined ? this.#fifo.take(key, this.#clock.now()) : undefined
       // A restart after a crash starts fresh unless the class's persistence hook has a state.
       const saved = reason === 'restart' ? await this.#host.recover(moving.type, moving.id) : undefined
       if (saved !== undefined) await this.#host.activate(moving.type, moving.id, moving.input, saved, true)
       else await this.#host.activate(moving.type, moving.id, moving.input, moving.state, moving.restored)
       if (moving.counters !== undefined) this.#fifo.restore(key, moving.counters, this.#clock.now())
-      else this.#fifo.drop(key)
+      else this.#fifo.fresh(key, this.#clock.now())
+      // Before anything is delivered to it (the mail it brings, parked tells retried once its entry
+      // applies): a stream must not start at a later number than one still on its way.
+      this.#orderBehindInFlight(address, key)
       // The node that moved it holds its waiting tells in custody until the agent is done with them here.
       moving.pending.forEach((e, i) => {
         const c = moving.custody?.[i]
@@ -1068,11 +1133,10 @@ export class SwarmEngine implements Router {
       }
       this.#activating.delete(key)
       this.#applyEntries([entry], true)
-      this.#orderBehindInFlight(address, key)
       if (orphan !== undefined) {
         this.hooks.onDiscard?.(address, orphan.state)
         for (const e of orphan.pending) this.#dispatch(this.#rewrap(e))
-        for (const w of orphanHeld) this.#dispatch(w)
+        for (const w of orphanFifo?.held ?? []) this.#dispatch(w)
       }
       this.events.emit('agent-activated', { address, reason })
     } finally {
@@ -1083,7 +1147,14 @@ export class SwarmEngine implements Router {
 
   #onActivate(sender: { readonly nodeId: string; readonly incarnation: number }, c: number, moving: Moving): void {
     const from = sender.nodeId
-    this.#activateHere(moving, moving.restored ? 'handoff' : 'spawn', sender).then(
+    // A leaving node takes no agent: it would leave again with it, or, cut off, stop with it while
+    // the sender restarts it fresh (sim --swarm seed 21: n0, not yet told n2 was leaving, moved
+    // ag19 there; n2 handled a tell, stopped, and n0 restarted ag19 and handled it again). The
+    // refusal keeps the agent where it is.
+    const activated = this.#stopping
+      ? Promise.reject(new SwarmStopped(`node ${this.self} is leaving`))
+      : this.#activateHere(moving, moving.restored ? 'handoff' : 'spawn', sender)
+    activated.then(
       () => this.#sendAgentTraffic(from, { k: 'aa', c }, moving, ['reliable', 'fifo']),
       (error: unknown) => {
         const e = error instanceof Error ? error : new Error(String(error))
@@ -1105,7 +1176,7 @@ export class SwarmEngine implements Router {
       const { state, pending } = await this.#host.passivate(address)
       this.#ordering.delete(key)
       // Numbered messages waiting for a gap go after the agent, with the counters.
-      const { counters, held } = this.#fifo.take(key)
+      const { counters, held } = this.#fifo.take(key, this.#clock.now())
       out.buffer.unshift(...held)
       // Its waiting tells go with it: held here in custody until the new home is done with them.
       const custody = pending.map((e) => (inCustody(e) ? this.#custody.hold(this.#rewrap(e), to) : null))
@@ -1135,7 +1206,8 @@ export class SwarmEngine implements Router {
           // state merges into it by `onConflict` like a losing duplicate's, rather than being dropped.
           this.hooks.onDiscard?.(address, back.state)
         })
-        if (moving.counters !== undefined) this.#fifo.restore(key, moving.counters, this.#clock.now())
+        // Merged, not restored: a copy that runs here again has counters of its own.
+        if (moving.counters !== undefined) this.#fifo.merge(key, moving.counters, this.#clock.now())
         moving.pending.forEach((e, i) => {
           const c = moving?.custody?.[i]
           if (c === undefined || c === null) return this.#host.deliver(e)
@@ -1237,13 +1309,19 @@ export class SwarmEngine implements Router {
       for (const w of p.items) {
         const home = this.#dir.get(key)?.node
         const heir = home !== undefined && home !== this.self && heirs.includes(home) ? home : rendezvousPick(key, heirs.map((id) => ({ id, capabilities: [], load: 0 })))
-        if (heir === undefined) {
-          this.#notFound(w, 'its node left')
+        if (heir !== undefined) {
+          const c = inCustody(w.e) ? this.#custody.hold(w, heir) : undefined
+          if (this.#sendAgentTraffic(heir, packEnvelope(w, this.#dictToward(heir), c), w.e.to, w.e.guarantee)) continue
+          if (c !== undefined) this.#custody.release(c)
+        }
+        // Nobody to hand it to (cut off, or the others already forgot this node): a tell another
+        // node holds in custody is left unreleased, so that node sends it again once this one has
+        // left (sim --swarm seed 166: n1's tells, routed to n3 by a stale entry while n3 left,
+        // were dead-lettered and released, and lost).
+        if (w.u !== undefined && w.u.n !== this.self) {
+          this.counters.leftUpstream++
           continue
         }
-        const c = inCustody(w.e) ? this.#custody.hold(w, heir) : undefined
-        if (this.#sendAgentTraffic(heir, packEnvelope(w, this.#dictToward(heir), c), w.e.to, w.e.guarantee)) continue
-        if (c !== undefined) this.#custody.release(c)
         this.#notFound(w, 'its node left')
       }
     }
@@ -1274,6 +1352,11 @@ export class SwarmEngine implements Router {
 }
 
 /** Fifo-numbered messages by their number (a stable sort: each stream's own order is kept, the rest stay as they were). */
+/** A fifo stream's identity: its agent and its origin's life. */
+function streamOf(w: Routed): string {
+  return `${w.e.to.type}\u0000${w.e.to.id}\u0000${w.o}#${w.oi ?? ''}`
+}
+
 function byFifoNumber(x: Wired, y: Wired): number {
   return (x.s ?? Infinity) - (y.s ?? Infinity)
 }

@@ -42,3 +42,43 @@ t.test('a number below where a fresh stream started is late, not a duplicate: de
   t.same(g.accept('x', 'a', 5, 5, 10_000), [5], '5 arrives after all: delivered late, not dropped')
   t.equal(g.accept('x', 'a', 5, 5, 10_000), null, 'once')
 })
+
+t.test('merge: what either copy of an agent delivered stays delivered; a gap between the two is still delivered', async (t) => {
+  // The winner restarted fresh and saw a's 8 and 9; the loser (an orphan, a split's other side) had 1–5.
+  const winner = new FifoOrder<number>()
+  t.same(winner.accept('x', 'a', 8, 8, 0), [8])
+  t.same(winner.accept('x', 'a', 9, 9, 0), [9])
+  const loser = new FifoOrder<number>()
+  for (let n = 1; n <= 5; n++) loser.accept('x', 'a', n, n, 0)
+  loser.accept('x', 'b', 1, 1, 0)
+  winner.merge('x', loser.take('x').counters, 0)
+  for (const n of [1, 3, 5, 8, 9]) t.equal(winner.accept('x', 'a', n, n, 0), null, `${n} was handled by one copy: a duplicate`)
+  t.same(winner.accept('x', 'a', 6, 6, 0), [6], '6 reached neither copy: delivered late')
+  t.same(winner.accept('x', 'a', 7, 7, 0), [7], '7 too')
+  t.equal(winner.accept('x', 'a', 6, 6, 0), null, 'once')
+  t.same(winner.accept('x', 'a', 10, 10, 0), [10], 'the stream goes on')
+  t.equal(winner.accept('x', 'b', 1, 1, 0), null, "a stream only the loser knew comes over: b's 1 is a duplicate")
+  t.same(winner.accept('x', 'b', 2, 2, 0), [2])
+  // Merging counters that are behind changes nothing.
+  const c = new FifoOrder<number>()
+  for (let n = 1; n <= 4; n++) c.accept('x', 'a', n, n, 0)
+  c.merge('x', [['a', 2]], 0)
+  t.equal(c.accept('x', 'a', 4, 4, 0), null)
+  t.same(c.accept('x', 'a', 5, 5, 0), [5])
+})
+
+t.test('a node remembers what a copy that left it delivered: a later copy here merges it', async (t) => {
+  const f = new FifoOrder<number>()
+  for (let n = 1; n <= 3; n++) f.accept('x', 'a', n, n, 0)
+  f.take('x', 0) // the copy here lost to another node's (its counters went out with its state)
+  f.restore('x', [], 10) // the other copy came back here, knowing nothing of a
+  t.equal(f.accept('x', 'a', 2, 2, 10), null, 'handled here before: a duplicate')
+  t.same(f.accept('x', 'a', 4, 4, 10), [4])
+  f.take('x', 100)
+  f.fresh('x', 200) // restarted here fresh
+  t.equal(f.accept('x', 'a', 4, 4, 200), null, 'a fresh copy here too')
+  f.take('x', 300)
+  t.same(f.expire(300 + 60_001, 3000), [])
+  f.fresh('x', 300 + 60_001)
+  t.same(f.accept('x', 'a', 4, 4, 300 + 60_001), [4], 'forgotten after a minute')
+})

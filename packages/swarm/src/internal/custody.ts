@@ -96,6 +96,15 @@ export class CustodyTable<T> {
     return out
   }
 
+  /** Calls `each` with every item held (toward any node), in no particular order. */
+  forEach(each: (item: T) => void): void {
+    for (const h of this.#stragglers.values()) each(h.item)
+    for (let i = this.#head; i < this.#items.length; i++) {
+      const item = this.#items[i]
+      if (item !== undefined) each(item)
+    }
+  }
+
   /** The nodes items are held toward. */
   nodes(): Set<string> {
     const out = new Set<string>()

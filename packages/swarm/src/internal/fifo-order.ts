@@ -28,8 +28,19 @@ const IRREGULAR_MAX = 4096
  */
 export type Counters = readonly (readonly [origin: string, next: number, start?: number])[]
 
+/**
+ * How long a node remembers the counters of an agent that left it (ms). A copy that gave way to
+ * another (an orphan, a split's loser) may come back here before its counters reached the
+ * winner; the node then still knows what it delivered.
+ */
+const PAST_MS = 60_000
+// (sim --swarm seed 16: n3's copy of ag10 lost to n4's after a heal; n4 handed its copy back to n3
+// before n3's counters reached it, with only its own, and n3 handled a tell a second time.)
+
 export class FifoOrder<T> {
   readonly #agents = new Map<string, Map<string, Stream<T>>>()
+  /** Counters of agents that left this node, with when: folded into a later copy here (`restore`, `fresh`). */
+  readonly #past = new Map<string, { counters: Counters; at: number }>()
 
   /**
    * Offer message `seq` of `origin` for `agent`. Returns the messages to deliver now, in order
@@ -80,8 +91,11 @@ export class FifoOrder<T> {
   /** Messages delivered out of order rather than dropped (see `#late`). */
   late = 0
 
-  /** Counters to hand to the agent's new home, with the held messages (to forward after it). */
-  take(agent: string): { counters: Counters; held: T[] } {
+  /**
+   * Counters to hand to the agent's new home, with the held messages (to forward after it). This
+   * node also remembers the counters for a while (see `PAST_MS`).
+   */
+  take(agent: string, now = 0): { counters: Counters; held: T[] } {
     const streams = this.#agents.get(agent)
     this.#agents.delete(agent)
     const counters: Array<[string, number] | [string, number, number]> = []
@@ -90,6 +104,7 @@ export class FifoOrder<T> {
       counters.push(s.start === undefined ? [origin, s.next] : [origin, s.next, s.start])
       for (const seq of [...s.held.keys()].sort((a, b) => a - b)) held.push(s.held.get(seq)!)
     }
+    if (counters.length > 0) this.#past.set(agent, { counters, at: now })
     return { counters, held }
   }
 
@@ -103,16 +118,41 @@ export class FifoOrder<T> {
     if (!streams.has(origin)) streams.set(origin, { next, held: new Map(), heldSince: now, start: undefined, irregular: new Set() })
   }
 
-  /** Continue the streams of an agent that arrived here. */
+  /** Continue the streams of an agent that arrived here (and what an earlier copy here delivered). */
   restore(agent: string, counters: Counters, now: number): void {
     const streams = new Map<string, Stream<T>>()
     for (const [origin, next, start] of counters) streams.set(origin, { next, held: new Map(), heldSince: now, start, irregular: new Set() })
     this.#agents.set(agent, streams)
+    this.#foldPast(agent, now)
   }
 
-  /** Forget an agent (it stopped here for good). */
-  drop(agent: string): void {
+  /** An agent starts here with no counters (spawned, restarted): only what an earlier copy here delivered. */
+  fresh(agent: string, now: number): void {
     this.#agents.delete(agent)
+    this.#foldPast(agent, now)
+  }
+
+  #foldPast(agent: string, now: number): void {
+    const past = this.#past.get(agent)
+    if (past === undefined) return
+    this.#past.delete(agent)
+    this.merge(agent, past.counters, now)
+  }
+
+  /**
+   * Fold in the counters of another copy of `agent` that gave way to this one (an orphan of a lost
+   * move, a losing duplicate after a split): what either copy delivered stays delivered here, so
+   * a tell handled by the loser and sent again to the winner is dropped as a duplicate rather than
+   * handled twice.
+   */
+  merge(agent: string, counters: Counters, now: number): void {
+    let streams = this.#agents.get(agent)
+    if (!streams) this.#agents.set(agent, (streams = new Map()))
+    for (const [origin, next, start] of counters) {
+      const s = streams.get(origin)
+      if (s === undefined) streams.set(origin, { next, held: new Map(), heldSince: now, start, irregular: new Set() })
+      else mergeStream(s, next, start)
+    }
   }
 
   /**
@@ -120,6 +160,7 @@ export class FifoOrder<T> {
    * behind them, in order, and move on.
    */
   expire(now: number, maxAge: number): T[] {
+    for (const [agent, p] of this.#past) if (now - p.at > PAST_MS) this.#past.delete(agent)
     const out: T[] = []
     for (const streams of this.#agents.values()) {
       for (const s of streams.values()) {
@@ -134,6 +175,27 @@ export class FifoOrder<T> {
     }
     return out
   }
+}
+
+/**
+ * Two delivered ranges, `[start, next)` each (`start` undefined: from the beginning), become one.
+ * Numbers between two ranges that do not touch were delivered by neither: marked irregular, so
+ * they are still delivered when they come. Irregular marks of the old range are dropped (their
+ * meaning flips with `start`); at worst a skipped number is then taken for a duplicate.
+ */
+function mergeStream<T>(s: Stream<T>, next: number, start: number | undefined): void {
+  const lo = (x: number | undefined): number => x ?? Number.NEGATIVE_INFINITY
+  const [first, second] = lo(s.start) <= lo(start) ? [{ start: s.start, next: s.next }, { start, next }] : [{ start, next }, { start: s.start, next: s.next }]
+  const gapFrom = first.next
+  const gapTo = lo(second.start)
+  s.irregular.clear()
+  s.next = Math.max(first.next, second.next)
+  s.start = first.start
+  if (gapTo <= gapFrom) return
+  // A gap too wide to remember: count from the second range, so the first range's numbers would
+  // be handled again rather than the gap's lost.
+  if (gapTo - gapFrom > IRREGULAR_MAX) return void (s.start = second.start)
+  for (let n = gapFrom; n < gapTo; n++) s.irregular.add(n)
 }
 
 function remember(set: Set<number>, n: number): void {
