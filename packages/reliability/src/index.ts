@@ -11,7 +11,7 @@ export { runSeed, runSwarmSeed, type SeedResult, type SeedOptions, type SwarmSee
 export { runSwarmScenario, type SwarmScenarioOptions, type SwarmScenarioResult } from './sim/swarm-scenario.js'
 export { runTransportScenario, type TransportScenarioOptions } from './sim/transport-scenario.js'
 export { runAtomicScenario, type AtomicScenarioOptions } from './sim/atomic-scenario.js'
-export { check, RULES, type Rule, type Violation } from './sim/checker.js'
+export { check, RULES, TOLERATED, type Rule, type Violation } from './sim/checker.js'
 export { Recorder, digest, traceOf, isReliable, type HistoryEvent, type Kind, type VClock } from './sim/history.js'
 export { planFaults, type FaultPlan, type FaultAction, type FaultKind } from './sim/plan.js'
 export { ProcessCluster, freePort, type Report } from './chaos/cluster.js'

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { check, runAtomicScenario, runTransportScenario, type HistoryEvent, type Kind } from '../src/index.js'
+import { check, runAtomicScenario, runTransportScenario, TOLERATED, type HistoryEvent, type Kind } from '../src/index.js'
 
 /**
  * Each checker rule is shown to fire. Where the mechanism can be broken from outside it is
@@ -112,6 +112,20 @@ t.test('whole-cluster semantics: at-least-once across a crash, exactly-once betw
   t.same(rules([up('s@1'), up('n1@1'), up('n2@1'), send(m, 's@1'), deliver(m, 'n2@1', 2), deliver(m, 'n1@1', 3), { t: 'down', at: 4, node: 'n1@1', how: 'crash' }, healed]), ['reliable-duplicate'], 'a repeat of a handling on a node that lived on is a duplicate')
   // Three handlings: the first on a crashed node, the other two live: a duplicate.
   t.same(rules([...acrossCrash.slice(0, -1), deliver(m, 'n3@1', 5), healed]), ['reliable-duplicate'], 'two live handlings after a crashed one: a duplicate')
+
+  // A split brain: n2@1 held n1 down (a partition) between the two handlings, so each side ran a
+  // copy of the agent. At-least-once there, as documented: tolerated, under its own rule.
+  const view = (node: string, peer: string, alive: boolean, at: number) => ({ t: 'view' as const, at, node, peer, alive })
+  const bothLive: HistoryEvent[] = [up('s@1'), up('n1@1'), up('n2@1'), send(m, 's@1'), deliver(m, 'n1@1', 2), deliver(m, 'n2@1', 4), healed]
+  const split = (...views: HistoryEvent[]) => rules([...bothLive.slice(0, 4), ...views, ...bothLive.slice(4)].sort((a, b) => a.at - b.at))
+  t.same(split(view('n2@1', 'n1', false, 3)), ['split-brain-duplicate'], 'the second handler declared the first down in between: split-brain-duplicate')
+  t.same(split(view('n1@1', 'n2', false, 3)), ['split-brain-duplicate'], 'or the first declared the second down')
+  t.same(split(view('n2@1', 'n1', false, 1.5), view('n2@1', 'n1', true, 3.5)), ['split-brain-duplicate'], 'already split at the first handling, healed before the second')
+  t.same(split(view('n2@1', 'n1', false, 0.5), view('n2@1', 'n1', true, 1)), ['reliable-duplicate'], 'a split that healed before the first handling excuses nothing')
+  t.same(split(view('n2@1', 'n3', false, 3)), ['reliable-duplicate'], 'another node held down: a duplicate')
+  t.same(split(view('n2@1', 'n1', false, 5)), ['reliable-duplicate'], 'held down only after the second handling: a duplicate')
+  t.same(rules([up('s@1'), up('n1@1'), send(m, 's@1'), deliver(m, 'n1@1', 2), view('n1@1', 'n1', false, 3), deliver(m, 'n1@1', 4), healed]), ['fifo-order', 'reliable-duplicate'], 'twice on one life is never a split brain')
+  t.ok(TOLERATED.has('split-brain-duplicate') && !TOLERATED.has('reliable-duplicate'), 'only the split-brain rule is tolerated')
 
   // To an agent: lost unless its sender crashed; the agent's node does not matter.
   const unhandled: HistoryEvent[] = [up('s@1'), up('n1@1'), send(m, 's@1'), healed]

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { runSwarmSeed, type Rule } from '../src/index.js'
+import { runSwarmSeed, RULES, TOLERATED, type Rule } from '../src/index.js'
 import { addResult, emptySummary } from '../src/sim/summary.js'
 
 /**
@@ -9,18 +9,12 @@ import { addResult, emptySummary } from '../src/sim/summary.js'
  * and heals, crashes and restarts, a join, sometimes a graceful leave); then heal, restart, quiet,
  * and the checker. `pnpm sim --swarm --seeds N` is the long run.
  *
- * The rules that hold are asserted. The ones that fail because of bugs in @murmur/swarm (see
- * docs/reliability.md, "Whole-cluster simulation") are `todo`, with their seeds and cause, so the
- * test stays honest and turns green on its own terms once they are fixed.
+ * Every rule is asserted on these seeds. A duplicate across a split brain is at-least-once by
+ * design (docs/guarantees.md) and counted apart (`split-brain-duplicate`, tolerated): the test
+ * shows the plans make split brains, and that every repeat handling is one of those.
+ * `pnpm sim --swarm --seeds 1000` still finds a few seeds failing (docs/reliability.md).
  */
-const SEEDS = Number(process.env.SIM_SWARM_SEEDS ?? 40)
-
-const KNOWN: Partial<Record<Rule, string>> = {
-  'reliable-duplicate':
-    'a partition makes each side restart the other side’s agents (at-least-once across a split brain): a tell handled on the far side whose release was cut is sent again when that side is declared down, and handled again by the restarted copy',
-  'fifo-order':
-    'after crashes and restarts, older tells of a sender that waited parked (at a node that just restarted, or for a restart) reach the agent after newer ones that took another route (sim --swarm seed 11); they are delivered late rather than lost',
-}
+const SEEDS = Number(process.env.SIM_SWARM_SEEDS ?? 300)
 
 t.test(`${SEEDS} whole-cluster seeds: the checker's rules`, async (t) => {
   const sum = emptySummary()
@@ -39,16 +33,9 @@ t.test(`${SEEDS} whole-cluster seeds: the checker's rules`, async (t) => {
   }
   t.comment(`${SEEDS} seeds in ${Date.now() - started} ms: ${sum.messages} tells, ${handled} handled, ${crashes} crashes, ${partitions} partitions; seeds failing, by rule: ${JSON.stringify(sum.byRule)}`)
   t.ok(sum.messages > SEEDS * 300 && crashes > SEEDS && partitions > SEEDS, 'the workload ran and the plans injected crashes and partitions')
-  // reliable-lost holds on these seeds since custody follows handling; `pnpm sim --swarm --seeds
-  // 1000` still finds 14 seeds; the ones traced are senders whose leave ran while a partition cut
-  // them off from every other node (docs/reliability.md).
-  for (const rule of ['reliable-lost', 'duplicate-activation', 'directory-divergence'] as const) {
-    t.same(seedsOf.get(rule) ?? [], [], `${rule}: no seed`)
-  }
-  for (const [rule, cause] of Object.entries(KNOWN) as Array<[Rule, string]>) {
-    const seeds = seedsOf.get(rule) ?? []
-    t.same(seeds, [], `${rule}: no seed`, { todo: `fails in ${seeds.length}/${SEEDS} seeds (${seeds.slice(0, 8).join(', ')}…): ${cause}` })
-  }
+  for (const rule of RULES.filter((r) => !TOLERATED.has(r))) t.same(seedsOf.get(rule) ?? [], [], `${rule}: no seed`)
+  t.ok((seedsOf.get('split-brain-duplicate')?.length ?? 0) > 0, `split brains happened and were told apart (${seedsOf.get('split-brain-duplicate')?.length ?? 0} seeds)`)
+  t.equal(sum.failed, 0, 'no seed failed')
 })
 
 t.test('without crashes, partitions and leaves (link faults and a join only)', async (t) => {
@@ -62,7 +49,7 @@ t.test('without crashes, partitions and leaves (link faults and a join only)', a
       `seed ${seed}: nothing handled twice or out of order, one activation per agent, one directory`,
     )
   }
-  t.same(failed, [], 'no seed lost a tell', failed.length > 0 ? { todo: `seeds ${failed.join(', ')} still lose tells (see docs/reliability.md)` } : {})
+  t.same(failed, [], 'no seed lost a tell')
 })
 
 t.test('a seed replays exactly: the same history, twice', async (t) => {

@@ -105,7 +105,17 @@ interface Conflict {
 /** Counters off the wire; anything else is left out (the conflict still carries its state). */
 function countersOf(f: unknown): Counters | undefined {
   if (!Array.isArray(f)) return undefined
-  const ok = f.every((c) => Array.isArray(c) && (c.length === 2 || c.length === 3) && typeof c[0] === 'string' && c.slice(1).every((n: unknown) => Number.isSafeInteger(n)))
+  const int = (n: unknown): boolean => Number.isSafeInteger(n)
+  const ok = f.every(
+    (c) =>
+      Array.isArray(c) &&
+      c.length >= 2 &&
+      c.length <= 4 &&
+      typeof c[0] === 'string' &&
+      int(c[1]) &&
+      (c[2] === undefined || c[2] === null || int(c[2])) &&
+      (c[3] === undefined || (Array.isArray(c[3]) && c[3].length <= 4096 && c[3].every(int))),
+  )
   return ok ? (f as Counters) : undefined
 }
 
@@ -493,7 +503,9 @@ export class ClusterServices {
     // taking the other for the winner while their directories disagreed): the conflict carries
     // the last state, so the agent comes back from it rather than being lost.
     const cls = this.#i.agents.get(c.type)
-    if (tries >= ORPHAN_TRIES && entry?.node === this.#i.self && entry.status === 'active' && cls !== undefined && !this.#closed) {
+    // Not while it moves (sim --swarm seed 119: restored here while its move to a cut-off node
+    // hung, it ran twice once the move went through).
+    if (tries >= ORPHAN_TRIES && entry?.node === this.#i.self && entry.status === 'active' && cls !== undefined && !this.#closed && !engine.isMoving(address)) {
       try {
         system.restoreAgent(cls, c.id, c.state, entry.input === undefined ? {} : { input: entry.input })
         if (f !== undefined) engine.mergeOrder(address, f)

@@ -322,19 +322,29 @@ export class SwarmEngine implements Router {
     this.#refreshMembers()
     this.events.emit(event, this.memberInfo(this.#members.get(m.id) ?? { ...m, since: 0 }))
     if (event === 'member-down' || event === 'member-left') {
-      // Everything still unacknowledged toward it comes back through `peer-down` and is re-routed.
       this.#failActivations(m.id)
-      this.#forget(m.id)
-      // What it acknowledged but never said it was done with (parked, queued for an agent, passed
-      // on) died with it, or waits behind a partition: route it again.
       this.#releases.forget(m.id)
-      this.#resendToward(m.id)
+      // A member that left gracefully is done with what it held, or handed it on, but its last
+      // releases may still be on their way over its session (it announces its leave, then
+      // drains): they are waited for before anything is sent again (sim --swarm seed 19: the
+      // leave overtook the release of a tell the leaving node had just handled, which was then
+      // handled again by the agent's next copy).
+      if (event === 'member-left') this.#clock.setTimeout(() => this.#stopped || this.#live.has(m.id) || this.#nodeGone(m.id), LEAVE_DRAIN_MS)
+      else this.#nodeGone(m.id)
       // The dictionaries stay: a member declared down may be alive on the other side of a
       // partition and go on packing with the ids this node confirmed (dropping them here made
       // every later envelope from it unreadable: sim --swarm seed 5). A new incarnation replaces
       // them; `#boundDicts` keeps their number bounded.
     }
     return event !== 'member-suspect'
+  }
+
+  #nodeGone(nodeId: string): void {
+    // Everything still unacknowledged toward it comes back through `peer-down` and is re-routed.
+    this.#forget(nodeId)
+    // What it acknowledged but never said it was done with (parked, queued for an agent, passed
+    // on) died with it, or waits behind a partition: route it again.
+    this.#resendToward(nodeId)
   }
 
   /** Tells held in custody toward a node that is gone (or restarted): routed again, to wherever their agents live now. */
@@ -531,6 +541,12 @@ export class SwarmEngine implements Router {
     const me = this.#members.get(this.self)
     if (me) this.#run(this.#fd.handle({ kind: 'set-meta', now: this.#clock.now(), meta: { ...me.meta, load } }))
     this.#refreshMembers()
+  }
+
+  /** Whether an agent is moving away from this node or arriving at it (not running here, yet not lost). */
+  isMoving(address: AgentAddress): boolean {
+    const key = directoryKey(address.type, address.id)
+    return this.#outgoing.has(key) || this.#activating.has(key)
   }
 
   /**
@@ -917,12 +933,12 @@ export class SwarmEngine implements Router {
     // with them) come back here: their streams wait for them too (sim --swarm seed 45: n2 held a's
     // #4 and #5 toward n4, which had crashed; the agent restarted on n2, whose fresh stream began
     // at #6, so #4 and #5 came late, out of order).
-    for (const [origin, low] of this.#heldLowsFor(address)) this.#fifo.expect(key, origin, low, this.#clock.now())
+    for (const [origin, low] of this.#heldLowsFor(address)) this.#fifo.expect(key, origin, low, this.#clock.now(), false)
     const lowest = this.#fifoOut.firstOut(key)
     if (lowest === undefined) return
     this.#ordering.set(key, address)
     this.#host.routeThrough(address, true)
-    this.#fifo.expect(key, `${this.self}#${this.#t.incarnation}`, lowest, this.#clock.now())
+    this.#fifo.expect(key, `${this.self}#${this.#t.incarnation}`, lowest, this.#clock.now(), true)
   }
 
   /** Nothing of this node's is on its way to the agent any more: local sends go straight again. */
@@ -1233,7 +1249,14 @@ export class SwarmEngine implements Router {
       if (home !== undefined) moves.push(this.#handoff(address, home))
     }
     await Promise.all(moves)
-    this.#handParkedToHeirs()
+    // Moves that failed (the new home cut off or crashed) go to another member before the leave is
+    // announced: announced, the others would restart those agents fresh while they still run here.
+    const rehomeBy = this.#clock.now() + this.#timings.parkTimeout
+    for (let stranded = this.#stranded(); stranded.length > 0 && this.#clock.now() < rehomeBy && this.#mayFindHeir(0); stranded = this.#stranded()) {
+      this.#dialMembers()
+      await (this.#handToHeirs(stranded) ?? new Promise<void>((r) => this.#clock.setTimeout(r, 50)))
+    }
+    this.#handParkedToHeirs(false)
     this.#run(this.#fd.handle({ kind: 'leave', now: this.#clock.now() }))
     // Reliable messages this node accepted and no peer acknowledged yet would die with it too:
     // give them a bounded time to be (sim --swarm: a leaving sender's last tells were lost).
@@ -1249,14 +1272,12 @@ export class SwarmEngine implements Router {
       if (this.#sessions.has(node)) continue
       for (const w of this.#custody.takeToward(node)) this.#park(directoryKey(w.e.to.type, w.e.to.id), w)
     }
-    this.#handParkedToHeirs()
+    this.#handParkedToHeirs(false)
     // What live nodes still hold for this one would have nobody to send it again if they crashed
     // later: a member that stays takes custody of it (sim --swarm seed 32: a tell sent 24 ms
     // before its sender left died with the node it was passed to, after the drain).
     this.#handCustodyToHeirs()
-    const handedBy = this.#clock.now() + LEAVE_DRAIN_MS / 2
-    do await new Promise<void>((r) => this.#clock.setTimeout(r, 50))
-    while (this.#clock.now() < handedBy && [...this.#sessions].some((id) => unsettled(this.#t, id)))
+    await this.#handOver()
   }
 
   /**
@@ -1302,10 +1323,11 @@ export class SwarmEngine implements Router {
    * Messages parked here (waiting for an agent's home) would die with this node: hand them to a
    * member that stays, which routes or parks them in turn.
    */
-  #handParkedToHeirs(): void {
+  #handParkedToHeirs(final = true): void {
     const heirs = this.#heirs()
     for (const [key, p] of [...this.#parked]) {
       this.#parked.delete(key)
+      const kept: Wired[] = []
       for (const w of p.items) {
         const home = this.#dir.get(key)?.node
         const heir = home !== undefined && home !== this.self && heirs.includes(home) ? home : rendezvousPick(key, heirs.map((id) => ({ id, capabilities: [], load: 0 })))
@@ -1322,14 +1344,91 @@ export class SwarmEngine implements Router {
           this.counters.leftUpstream++
           continue
         }
-        this.#notFound(w, 'its node left')
+        if (final) this.#notFound(w, 'its node left')
+        else kept.push(w)
       }
+      if (kept.length > 0) this.#parked.set(key, { since: p.since, items: kept })
     }
   }
 
-  /** Members a leaving node can hand things to: live, with a session. */
+  /**
+   * The end of a leave: what was handed over is acknowledged (up to half the drain time once
+   * nothing waits here), and tells of its own still parked find a member to take them. With
+   * nobody to hand them to (cut off from every member, or just restarted and not connected yet),
+   * it dials the members it knows and waits, as long as a parked tell waits for its agent's home
+   * (`parkTimeout`); then they are dead letters (sim --swarm seeds 284, 402: a sender that left
+   * during a partition, or right after its restart, dead-lettered its last tells at once).
+   */
+  async #handOver(): Promise<void> {
+    const from = this.#clock.now()
+    const until = from + this.#timings.parkTimeout
+    let quietSince = from
+    let moving: Promise<unknown> | undefined
+    for (;;) {
+      if (this.#parked.size > 0) {
+        this.#handParkedToHeirs(false)
+        // Another member watches the one it handed them to (352: that one crashed after this node stopped).
+        this.#handCustodyToHeirs()
+      }
+      const stranded = moving === undefined ? this.#stranded() : []
+      if (stranded.length > 0) moving = this.#handToHeirs(stranded)?.finally(() => (moving = undefined))
+      const now = this.#clock.now()
+      if (this.#parked.size > 0 || moving !== undefined) quietSince = now
+      const acked = ![...this.#sessions].some((id) => unsettled(this.#t, id))
+      // Unacknowledged after half the drain time: given up, unless a tell of this node's is among
+      // them (held here, with nobody else to send it again if that peer died).
+      const settled = this.#parked.size === 0 && (acked || (now - quietSince >= LEAVE_DRAIN_MS / 2 && this.#custody.count() === 0))
+      if (now >= until || (settled && moving === undefined && (stranded.length === 0 || !this.#mayFindHeir(now - from)))) break
+      if (this.#parked.size > 0 || stranded.length > 0) this.#dialMembers()
+      await new Promise<void>((r) => this.#clock.setTimeout(r, 50))
+    }
+    this.#handParkedToHeirs(true)
+  }
+
+  /** Agents hosted here and not moving. */
+  #stranded(): Array<{ readonly address: AgentAddress; readonly key: string }> {
+    return [...this.#movable()].filter(({ key }) => !this.#outgoing.has(key))
+  }
+
+  /** Leaving and looking for an heir: open sessions to the members it knows that have not left. */
+  #dialMembers(): void {
+    for (const m of this.#members.values()) {
+      if (m.id !== this.self && m.status !== 'left' && !this.#sessions.has(m.id)) this.#connect(m.address)
+    }
+  }
+
+  /**
+   * Agents still here at the end of a leave (their move failed: the new home was cut off, or
+   * crashed) go to an heir rather than stop with this node, to be restarted fresh elsewhere with
+   * the tells they handled sent again (sim --swarm seed 19: n1 left during a partition, its moves
+   * failed, it handled tells until it stopped, and ag18 restarted on n2 handled them again).
+   */
+  #handToHeirs(stranded: ReadonlyArray<{ readonly address: AgentAddress }>): Promise<unknown> | undefined {
+    const heirs = this.#heirs().map((id) => ({ id, capabilities: [], load: 0 }))
+    if (heirs.length === 0) return undefined
+    return Promise.all(stranded.map(({ address }) => this.#handoff(address, rendezvousPick(placementKey(address), heirs) as string)))
+  }
+
+  /**
+   * Whether waiting may still bring an heir: one has a session, or a member is held alive, or the
+   * leave is young (a member declared down during a partition may be reached once it heals).
+   * Members that left, or none at all (a cluster of one), give nothing to wait for.
+   */
+  #mayFindHeir(elapsed: number): boolean {
+    const others = [...this.#members.values()].filter((m) => m.id !== this.self && m.status !== 'left')
+    if (others.length === 0) return false
+    return this.#heirs().length > 0 || others.some((m) => m.status === 'alive' || m.status === 'suspect') || elapsed < LEAVE_DRAIN_MS
+  }
+
+  /**
+   * Members a leaving node can hand things to: live, with a session; failing those, any member
+   * with a session that has not left (one this node declared down during a partition, reached
+   * again after the heal: it is still a member to the others).
+   */
   #heirs(): string[] {
-    return [...this.#live].filter((id) => id !== this.self && this.#sessions.has(id)).sort()
+    const live = [...this.#live].filter((id) => id !== this.self && this.#sessions.has(id))
+    if (live.length > 0) return live.sort()
+    return [...this.#sessions].filter((id) => id !== this.self && this.#members.get(id)?.status !== 'left').sort()
   }
 
   #custodyTowardLive(): number {

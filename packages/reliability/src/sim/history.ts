@@ -12,6 +12,11 @@ export type VClock = Readonly<Record<string, number>>
 export type HistoryEvent =
   /** A node (incarnation) started or ended (crash, leave; `how` unset: either). */
   | { readonly t: 'up' | 'down'; readonly at: number; readonly node: string; readonly how?: 'crash' | 'leave' }
+  /**
+   * What a node life observes of another node (by name): declared down (`alive: false`) or up
+   * again. A split brain is two lives that held each other down at some point (see the checker).
+   */
+  | { readonly t: 'view'; readonly at: number; readonly node: string; readonly peer: string; readonly alive: boolean }
   /** A fault the plan injected, for the trace. */
   | { readonly t: 'fault'; readonly at: number; readonly what: string }
   /**

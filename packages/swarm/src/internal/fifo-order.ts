@@ -24,9 +24,13 @@ const IRREGULAR_MAX = 4096
 /**
  * What a new home needs to continue the order: per origin, the next number expected, and for a
  * stream that started fresh on some host the number it started at (below it nothing was ever
- * delivered: a re-routed message numbered so is late, not a duplicate).
+ * delivered: a re-routed message numbered so is late, not a duplicate; `null` when the stream
+ * continued from the start but `skipped` follows), and the irregular numbers (`Stream.irregular`):
+ * at or above the start, skipped when a gap expired, so still to be delivered if they come; below
+ * it, delivered late.
  */
-export type Counters = readonly (readonly [origin: string, next: number, start?: number])[]
+export type Counter = readonly [origin: string, next: number, start?: number | null, irregular?: readonly number[]]
+export type Counters = readonly Counter[]
 
 /**
  * How long a node remembers the counters of an agent that left it (ms). A copy that gave way to
@@ -98,10 +102,13 @@ export class FifoOrder<T> {
   take(agent: string, now = 0): { counters: Counters; held: T[] } {
     const streams = this.#agents.get(agent)
     this.#agents.delete(agent)
-    const counters: Array<[string, number] | [string, number, number]> = []
+    const counters: Counter[] = []
     const held: T[] = []
     for (const [origin, s] of streams ?? []) {
-      counters.push(s.start === undefined ? [origin, s.next] : [origin, s.next, s.start])
+      // The irregular numbers go too (sim --swarm seed 245: a gap skipped on expiry, moved with
+      // the agent as a plain 'next', turned the late tell into a duplicate at the new home).
+      if (s.irregular.size > 0) counters.push([origin, s.next, s.start ?? null, [...s.irregular]])
+      else counters.push(s.start === undefined ? [origin, s.next] : [origin, s.next, s.start])
       for (const seq of [...s.held.keys()].sort((a, b) => a - b)) held.push(s.held.get(seq)!)
     }
     if (counters.length > 0) this.#past.set(agent, { counters, at: now })
@@ -109,19 +116,21 @@ export class FifoOrder<T> {
   }
 
   /**
-   * The sender itself says where its stream to `agent` stands: `next` is the first number still on
-   * its way. A stream not started yet waits for it; one already further on is left as it is.
+   * A stream not started yet waits for `next`; one already further on is left as it is. `done`:
+   * every number below `next` is done with (the sender itself says so: `next` is the first of its
+   * own still on its way); otherwise they are unknown (this node only holds `next` and later ones
+   * on their way), so one that comes is delivered late rather than dropped (sim --swarm seed 245).
    */
-  expect(agent: string, origin: string, next: number, now: number): void {
+  expect(agent: string, origin: string, next: number, now: number, done: boolean): void {
     let streams = this.#agents.get(agent)
     if (!streams) this.#agents.set(agent, (streams = new Map()))
-    if (!streams.has(origin)) streams.set(origin, { next, held: new Map(), heldSince: now, start: undefined, irregular: new Set() })
+    if (!streams.has(origin)) streams.set(origin, { next, held: new Map(), heldSince: now, start: done ? undefined : next, irregular: new Set() })
   }
 
   /** Continue the streams of an agent that arrived here (and what an earlier copy here delivered). */
   restore(agent: string, counters: Counters, now: number): void {
     const streams = new Map<string, Stream<T>>()
-    for (const [origin, next, start] of counters) streams.set(origin, { next, held: new Map(), heldSince: now, start, irregular: new Set() })
+    for (const [origin, next, start, irregular] of counters) streams.set(origin, { next, held: new Map(), heldSince: now, start: start ?? undefined, irregular: new Set(irregular) })
     this.#agents.set(agent, streams)
     this.#foldPast(agent, now)
   }
@@ -148,10 +157,10 @@ export class FifoOrder<T> {
   merge(agent: string, counters: Counters, now: number): void {
     let streams = this.#agents.get(agent)
     if (!streams) this.#agents.set(agent, (streams = new Map()))
-    for (const [origin, next, start] of counters) {
+    for (const [origin, next, start, irregular] of counters) {
       const s = streams.get(origin)
-      if (s === undefined) streams.set(origin, { next, held: new Map(), heldSince: now, start, irregular: new Set() })
-      else mergeStream(s, next, start)
+      if (s === undefined) streams.set(origin, { next, held: new Map(), heldSince: now, start: start ?? undefined, irregular: new Set(irregular) })
+      else mergeStream(s, { next, start: start ?? undefined, irregular: new Set(irregular) })
     }
   }
 
@@ -177,25 +186,45 @@ export class FifoOrder<T> {
   }
 }
 
+interface Range {
+  readonly next: number
+  readonly start: number | undefined
+  readonly irregular: ReadonlySet<number>
+}
+
+/** Whether stream range `r` delivered `n` (see `Stream.irregular` for the two meanings of irregular). */
+function delivered(r: Range, n: number): boolean {
+  return r.start === undefined || n >= r.start ? n < r.next && !r.irregular.has(n) : r.irregular.has(n)
+}
+
 /**
- * Two delivered ranges, `[start, next)` each (`start` undefined: from the beginning), become one.
- * Numbers between two ranges that do not touch were delivered by neither: marked irregular, so
- * they are still delivered when they come. Irregular marks of the old range are dropped (their
- * meaning flips with `start`); at worst a skipped number is then taken for a duplicate.
+ * Two copies' ranges of one stream become one: what either delivered stays delivered. The merged
+ * range runs from the lower start to the higher next; the numbers in it that neither delivered
+ * (skipped by both, or between two ranges that do not touch) are marked irregular, so they are
+ * still delivered when they come, and numbers below it that either delivered late stay marked.
  */
-function mergeStream<T>(s: Stream<T>, next: number, start: number | undefined): void {
-  const lo = (x: number | undefined): number => x ?? Number.NEGATIVE_INFINITY
-  const [first, second] = lo(s.start) <= lo(start) ? [{ start: s.start, next: s.next }, { start, next }] : [{ start, next }, { start: s.start, next: s.next }]
-  const gapFrom = first.next
-  const gapTo = lo(second.start)
+function mergeStream<T>(s: Stream<T>, other: Range): void {
+  const mine: Range = { next: s.next, start: s.start, irregular: new Set(s.irregular) }
+  const lo = (r: Range): number => r.start ?? Number.NEGATIVE_INFINITY
+  const [first, second] = lo(mine) <= lo(other) ? [mine, other] : [other, mine]
+  const candidates = new Set([...mine.irregular, ...other.irregular])
   s.irregular.clear()
-  s.next = Math.max(first.next, second.next)
+  s.next = Math.max(mine.next, other.next)
   s.start = first.start
-  if (gapTo <= gapFrom) return
-  // A gap too wide to remember: count from the second range, so the first range's numbers would
-  // be handled again rather than the gap's lost.
-  if (gapTo - gapFrom > IRREGULAR_MAX) return void (s.start = second.start)
-  for (let n = gapFrom; n < gapTo; n++) s.irregular.add(n)
+  const gapFrom = first.next
+  const gapTo = lo(second)
+  if (gapTo - gapFrom > IRREGULAR_MAX) {
+    // A gap too wide to remember: count from the second range, so the first range's numbers would
+    // be handled again rather than the gap's lost.
+    s.start = second.start
+    for (const n of second.irregular) remember(s.irregular, n)
+    return
+  }
+  for (let n = gapFrom; n < gapTo; n++) candidates.add(n)
+  for (const n of candidates) {
+    const done = delivered(mine, n) || delivered(other, n)
+    if (s.start === undefined || n >= s.start ? !done && n < s.next : done) remember(s.irregular, n)
+  }
 }
 
 function remember(set: Set<number>, n: number): void {
