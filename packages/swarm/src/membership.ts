@@ -404,11 +404,23 @@ class Mutable {
   receive(now: number, from: string, msg: MembershipMessage): void {
     const sender = this.members.get(from)
     // A member we hold dead or left that still talks to us missed its own obituary: its next
-    // message carries its refutation (a higher incarnation); until then ignore it.
+    // message carries its refutation (a higher incarnation); until then ignore it. A dead one is
+    // told (the obituary may have stopped spreading, and members that hold it alive at the same
+    // incarnation never pass it on: sim --swarm seed 868, a restarted node held a live member
+    // dead for good, and dead-lettered every tell to that member's agents).
     for (const u of msg.updates) this.apply(now, u)
+    // A node that talks to us and that we never heard of (we joined while it was held dead, and
+    // the gossip of its return ran out before it reached us: sim --swarm seed 868): join through
+    // it, and its full answer brings it in.
+    if (sender === undefined && !this.members.has(from) && from !== this.self && msg.t !== 'join' && msg.t !== 'sync') {
+      this.send(from, { t: 'join', updates: [toUpdate(this.selfMember())] })
+    }
     if (sender && (sender.status === 'dead' || sender.status === 'left') && this.members.get(from) === sender) {
       if (msg.t === 'join') this.apply(now, { ...toUpdate(sender), status: 'alive', incarnation: sender.incarnation + 1 })
-      else return
+      else {
+        if (sender.status === 'dead' && msg.t !== 'sync') this.send(from, { t: 'sync', updates: [toUpdate(sender)] })
+        return
+      }
     }
     switch (msg.t) {
       case 'ping':

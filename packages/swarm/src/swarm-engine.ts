@@ -110,6 +110,9 @@ type Wired = Routed
 
 interface PendingActivation {
   readonly to: string
+  /** The agent's directory key and the version its entry gets there. */
+  readonly key: string
+  readonly version: number
   readonly resolve: () => void
   readonly reject: (e: Error) => void
   readonly timer: TimerHandle
@@ -469,6 +472,7 @@ export class SwarmEngine implements Router {
   #applyEntries(entries: readonly DirectoryEntry[], announce: boolean): void {
     const changed = mergeInto(this.#dir, entries)
     if (changed.length === 0) return
+    if (this.#pending.size > 0) this.#answeredByEntries(changed)
     for (const e of changed) {
       const address = { type: e.type, id: e.id }
       const key = directoryKey(e.type, e.id)
@@ -938,7 +942,10 @@ export class SwarmEngine implements Router {
     if (lowest === undefined) return
     this.#ordering.set(key, address)
     this.#host.routeThrough(address, true)
-    this.#fifo.expect(key, `${this.self}#${this.#t.incarnation}`, lowest, this.#clock.now(), true)
+    const own = `${this.self}#${this.#t.incarnation}`
+    this.#fifo.expect(key, own, lowest, this.#clock.now(), true)
+    // A stream an earlier copy here left (folded in at activation) may wait for numbers done with since.
+    for (const r of this.#fifo.advanceTo(key, own, lowest)) this.#deliverNumbered(r)
   }
 
   /** Nothing of this node's is on its way to the agent any more: local sends go straight again. */
@@ -1018,7 +1025,12 @@ export class SwarmEngine implements Router {
   #ownDone(w: Wired): void {
     if (w.f === undefined || w.s === undefined) return
     this.#fifoOut.done(w.f, w.s)
-    if (this.#ordering.size > 0) this.#orderingDone(w.f.key)
+    if (this.#ordering.size === 0 || !this.#ordering.has(w.f.key)) return
+    // The agent runs here now and its stream of this node's tells waits for the older ones: those
+    // done with elsewhere will not come (sim --swarm seed 352: it waited out the gap while later
+    // local tells, once nothing was out, went straight to the agent, ahead of the one held).
+    for (const r of this.#fifo.advanceTo(w.f.key, `${this.self}#${this.#t.incarnation}`, w.f.low)) this.#deliverNumbered(r)
+    this.#orderingDone(w.f.key)
   }
 
   #park(key: string, w: Wired): void {
@@ -1093,13 +1105,31 @@ export class SwarmEngine implements Router {
         this.#pending.delete(c)
         reject(new SpawnFailed(`activation of ${moving.type}/${moving.id} on ${node} timed out`, { node }))
       }, this.#timings.activationTimeout)
-      this.#pending.set(c, { to: node, resolve, reject, timer })
+      this.#pending.set(c, { to: node, key: directoryKey(moving.type, moving.id), version: moving.version, resolve, reject, timer })
       if (!this.#sendAgentTraffic(node, { k: 'a', c, a: moving }, moving, ['reliable', 'fifo'])) {
         this.#pending.delete(c)
         this.#clock.clearTimeout(timer)
         reject(new SpawnFailed(`node ${node} is not reachable`, { node }))
       }
     })
+  }
+
+  /**
+   * The directory entry an activation produces counts as its answer: the answer itself may be
+   * lost (the new home held this node down for a while and dropped its session), and the agent
+   * would wait the activation timeout while it already runs there (sim --swarm seed 39).
+   */
+  #answeredByEntries(entries: readonly DirectoryEntry[]): void {
+    for (const e of entries) {
+      if (e.status !== 'active') continue
+      const key = directoryKey(e.type, e.id)
+      for (const [c, p] of this.#pending) {
+        if (p.key !== key || p.to !== e.node || e.version < p.version) continue
+        this.#pending.delete(c)
+        this.#clock.clearTimeout(p.timer)
+        p.resolve()
+      }
+    }
   }
 
   #failActivations(node: string): void {
@@ -1213,6 +1243,15 @@ export class SwarmEngine implements Router {
       this.counters.handoffs++
       this.events.emit('agent-moved', { address, to })
     } catch {
+      // No answer, yet the new home's directory entry for this move came: it runs the agent (its
+      // answer was lost when it held this node down for a while: sim --swarm seed 39, where the
+      // agent came back here after the activation timeout and ran twice).
+      const now = this.#dir.get(key)
+      if (moving !== undefined && now?.node === to && now.status === 'active' && now.version >= moving.version && this.#live.has(to)) {
+        this.counters.handoffs++
+        this.events.emit('agent-moved', { address, to })
+        return
+      }
       // The new home died or refused: the agent comes back here, state intact.
       this.counters.handoffsFailed++
       if (moving !== undefined && !this.#stopped) {

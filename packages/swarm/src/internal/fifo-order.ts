@@ -127,6 +127,26 @@ export class FifoOrder<T> {
     if (!streams.has(origin)) streams.set(origin, { next, held: new Map(), heldSince: now, start: done ? undefined : next, irregular: new Set() })
   }
 
+  /**
+   * Every number of `origin` below `low` is done with (the sender is this node: its own tells,
+   * handled at the agent's earlier home, or given up): a stream waiting for one of them moves on.
+   * Returns what waited behind them, in order; a held copy below `low` was handled elsewhere and
+   * is dropped.
+   */
+  advanceTo(agent: string, origin: string, low: number): T[] {
+    const s = this.#agents.get(agent)?.get(origin)
+    if (s === undefined || s.next >= low) return []
+    s.next = low
+    const out: T[] = []
+    for (const seq of [...s.held.keys()]) if (seq < low) s.held.delete(seq)
+    for (let m = s.held.get(s.next); m !== undefined; m = s.held.get(s.next)) {
+      s.held.delete(s.next)
+      out.push(m)
+      s.next++
+    }
+    return out
+  }
+
   /** Continue the streams of an agent that arrived here (and what an earlier copy here delivered). */
   restore(agent: string, counters: Counters, now: number): void {
     const streams = new Map<string, Stream<T>>()
