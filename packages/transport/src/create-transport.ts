@@ -928,7 +928,11 @@ class TransportNode implements Transport {
     this.#flushLanes(true)
   }
 
+  /** See {@link Transport.flushes}. */
+  flushes = 0
+
   #flushLanes(acks: boolean): void {
+    this.flushes++
     // Two lists swapped, so a flush allocates nothing.
     const lanes = this.#dirty
     this.#dirty = this.#spare
@@ -1091,7 +1095,10 @@ class TransportNode implements Transport {
       this.#sendRaw(conn, bytes)
       return bytes
     }
-    if (bytes.byteLength > this.#maxMessageSize) {
+    // Several messages in a frame with more bytes than the peer's item limit: split, since such a
+    // frame may hold more items than that too (an item is at least a byte) and be refused whole,
+    // again at every retransmission (a window of swarm runs, each a few hundred tells, can get there).
+    if (bytes.byteLength > this.#maxMessageSize || (count > 1 && bytes.byteLength > this.#structure.maxItems)) {
       this.#sendOversize(conn, frame, count, bytes.byteLength)
       return undefined
     }
