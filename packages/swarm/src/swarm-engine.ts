@@ -14,12 +14,14 @@ import {
 import { homeOf, rendezvousPick, placementKey, strategyByName, type PlacementContext, type PlacementStrategy } from './placement.js'
 import { SpawnFailed, PlacementFailed, SwarmStopped } from './errors.js'
 import { CONTROL, inline, isWire, packEnvelope, unpackEnvelope, type Interner, type Moving, type Routed, type Upstream, type Wire } from './internal/wire.js'
-import { CustodyTable, ReleaseBatch, forRuns, toRuns } from './internal/custody.js'
+import { isRun, joinRun, runSize, startRun, unpackRun, type Run } from './internal/run.js'
+import { ReleaseBatch, forRuns, toRuns } from './internal/custody.js'
+import { TellCustody } from './internal/run-custody.js'
 import { InboundDictionary, OutboundDictionary } from './internal/wire-dictionary.js'
 import type { Host } from './internal/host.js'
 import { Emitter } from './internal/emitter.js'
 import { FifoOrder } from './internal/fifo-order.js'
-import { FifoSender } from './internal/fifo-sender.js'
+import { FifoSender, type OutStream } from './internal/fifo-sender.js'
 
 /** A member as `node.members()` shows it. */
 export interface MemberInfo {
@@ -168,7 +170,7 @@ export class SwarmEngine implements Router {
   /** Keyed by guarantee array identity (one per message type): forwarded traffic brings fresh ones, hence the WeakMap. */
   readonly #options = new WeakMap<readonly Guarantee[], Map<string, SendOptions>>()
   /** Reliable tells passed to another node and not yet done with there (see `custody.ts`). */
-  readonly #custody = new CustodyTable<Wired>()
+  readonly #custody = new TellCustody()
   /** Releases owed upstream, sent at the end of the turn. */
   readonly #releases = new ReleaseBatch()
   #releasesScheduled = false
@@ -184,6 +186,11 @@ export class SwarmEngine implements Router {
   readonly #incarnations = new Map<string, number>()
   /** Delivered here and not yet done with: whom to release each one to (the envelope is the key the local system gives back). */
   readonly #upstreamOf = new WeakMap<Envelope, Upstream>()
+  /**
+   * Per peer, the run of tells last sent to it, while the transport has not encoded it yet: the
+   * next tell to the same agent joins it instead of going as an envelope of its own (see `startRun`).
+   */
+  readonly #runs = new Map<string, Run>()
   /** See {@link EngineHooks}. */
   hooks: EngineHooks = {}
   /** Counters for observability (see `Swarm.metrics`). */
@@ -225,6 +232,8 @@ export class SwarmEngine implements Router {
     this.#t.onMessage((m) => this.#onMessage(m))
     this.#t.on('peer-down', (d) => {
       this.#sessions.delete(d.peer.nodeId)
+      // Its session's messages are handed back here: a run among them must not grow any more.
+      this.#runs.delete(d.peer.nodeId)
       if (d.unacknowledged.length > 0) this.#reroute(d.peer.nodeId, d.unacknowledged)
       if (d.reason !== 'forgotten' && this.#live.has(d.peer.nodeId)) {
         this.#run(this.#fd.handle({ kind: 'connection-lost', now: this.#clock.now(), nodeId: d.peer.nodeId }))
@@ -535,6 +544,9 @@ export class SwarmEngine implements Router {
   // ───────────────────────────── wire ─────────────────────────────
 
   #sendControl(to: string, w: Wire, guarantee: readonly Guarantee[]): void {
+    // Whatever else goes to a peer ends the run being built toward it, so that no later tell
+    // joins a run and overtakes it (see `startRun`).
+    if (this.#runs.size !== 0) this.#runs.delete(to)
     try {
       this.#t.send(to, w, { channel: CONTROL, guarantee })
     } catch {
@@ -548,6 +560,7 @@ export class SwarmEngine implements Router {
    * with `overload: 'throw'`, the transport's `Overloaded` reaches the caller instead.
    */
   #sendAgentTraffic(to: string, w: Wire | unknown[], address: AgentAddress, guarantee: readonly Guarantee[], overload: 'throw' | 'false' = 'false'): boolean {
+    if (this.#runs.size !== 0) this.#runs.delete(to)
     try {
       this.#t.send(to, w, this.#optionsFor(address, guarantee))
       return true
@@ -610,6 +623,12 @@ export class SwarmEngine implements Router {
     const w = m.payload
     if (this.#stopped) return
     if (Array.isArray(w)) {
+      if (isRun(w)) {
+        const rs = unpackRun(w, m.guarantee, this.#inDictOf(m.from), m.from)
+        if (rs !== undefined) for (const r of rs) this.#dispatch(r)
+        else this.counters.malformed++
+        return
+      }
       const r = unpackEnvelope(w, m.guarantee, this.#inDictOf(m.from), m.from)
       if (r !== undefined) this.#dispatch(r)
       else this.counters.malformed++
@@ -669,18 +688,24 @@ export class SwarmEngine implements Router {
     // Packed with this node's dictionary toward the peer: its own ids resolve them.
     const dict = this.#outDicts.get(peer) ?? inline
     for (const u of list) {
-      const r = unpackEnvelope(u.payload, u.guarantee, dict)
-      if (r === undefined) {
-        this.#returned(peer, u.payload)
+      const p = u.payload
+      if (Array.isArray(p) && isRun(p)) {
+        for (const r of unpackRun(p, u.guarantee, dict) ?? []) this.#rerouteOne(r)
         continue
       }
-      // Held in custody here: the original goes around again (with whom to release it to); no
-      // longer held: it was sent again already (its node was declared down first) or released.
-      const held = r.c !== undefined ? this.#custody.release(r.c) : undefined
-      if (r.c !== undefined && held === undefined) continue
-      this.counters.rerouted++
-      this.#dispatch({ ...(held ?? r), h: 0 })
+      const r = unpackEnvelope(p, u.guarantee, dict)
+      if (r === undefined) this.#returned(peer, p)
+      else this.#rerouteOne(r)
     }
+  }
+
+  #rerouteOne(r: Routed & { c?: number }): void {
+    // Held in custody here: the original goes around again (with whom to release it to); no
+    // longer held: it was sent again already (its node was declared down first) or released.
+    const held = r.c !== undefined ? this.#custody.release(r.c) : undefined
+    if (r.c !== undefined && held === undefined) return
+    this.counters.rerouted++
+    this.#dispatch({ ...(held ?? r), h: 0 })
   }
 
   /**
@@ -846,7 +871,8 @@ export class SwarmEngine implements Router {
 
   /** A node this one passed a tell to is done with it: so is this one, toward its own upstream. */
   #released(c: number): void {
-    const w = this.#custody.release(c)
+    // A tell of a run has no upstream: only its fifo stream moves on, and nothing is made again for it.
+    const w = this.#custody.release(c, this.#streamDone)
     if (w !== undefined) this.#doneWith(w)
   }
 
@@ -888,11 +914,31 @@ export class SwarmEngine implements Router {
     if (w.h >= MAX_HOPS) return this.#park(directoryKey(w.e.to.type, w.e.to.id), { ...w, h: 0 })
     // A local sender gets `Overloaded` (flow control reaches the user); forwarded traffic waits.
     const first = w.o === this.self && w.h === 0
-    const c = inCustody(w.e) ? this.#custody.hold(w, node) : undefined
+    const held = inCustody(w.e)
     const lo = w.f !== undefined && w.s !== undefined ? this.#fifoOut.lowFor(w.f, w.s, node) : undefined
+    // A tell that may travel in a run (see `internal/run.ts`) joins the one the transport holds
+    // toward `node`, not encoded yet, or starts one; custody holds the run (see `run-custody.ts`).
+    const size = first && this.#t.flushes !== undefined ? runSize(w, lo) : -1
+    if (size >= 0) {
+      const run = this.#runs.get(node)
+      if (run !== undefined && run.flushes === this.#t.flushes && joinRun(run, w, held ? this.#custody.nextId : undefined, size)) {
+        if (held) this.#custody.holdRun(run, node)
+        this.counters.forwarded++
+        return
+      }
+    }
+    let c: number | undefined
     let ok = false
     try {
-      ok = this.#sendAgentTraffic(node, packEnvelope(w, this.#dictToward(node), c, w.h + 1, lo), w.e.to, w.e.guarantee, first ? 'throw' : 'false')
+      if (size < 0) {
+        c = held ? this.#custody.hold(w, node) : undefined
+        ok = this.#sendAgentTraffic(node, packEnvelope(w, this.#dictToward(node), c, w.h + 1, lo), w.e.to, w.e.guarantee, first ? 'throw' : 'false')
+      } else {
+        const run = startRun(w, this.#dictToward(node), held ? this.#custody.nextId : undefined, size, this.#t.flushes as number)
+        c = held ? this.#custody.holdRun(run, node) : undefined
+        ok = this.#sendAgentTraffic(node, run.a, w.e.to, w.e.guarantee, 'throw')
+        if (ok) this.#runs.set(node, run)
+      }
     } finally {
       if (!ok && c !== undefined) this.#custody.release(c)
     }
@@ -938,9 +984,12 @@ export class SwarmEngine implements Router {
 
   /** One of this node's own numbered messages is done with: its stream moves on, and local sends may go straight again. */
   #ownDone(w: Wired): void {
-    if (w.f === undefined || w.s === undefined) return
-    this.#fifoOut.done(w.f, w.s)
-    if (this.#ordering.size > 0) this.#orderingDone(w.f.key)
+    if (w.f !== undefined && w.s !== undefined) this.#streamDone(w.f, w.s)
+  }
+
+  readonly #streamDone = (f: OutStream, s: number): void => {
+    this.#fifoOut.done(f, s)
+    if (this.#ordering.size > 0) this.#orderingDone(f.key)
   }
 
   #park(key: string, w: Wired): void {
