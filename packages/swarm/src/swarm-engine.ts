@@ -558,12 +558,14 @@ export class SwarmEngine implements Router {
    * Send agent traffic, pinned to the agent's lane so a move's handoff and the messages around it
    * stay in order. `false` when the peer cannot take it now (no session, or over its hard limit);
    * with `overload: 'throw'`, the transport's `Overloaded` reaches the caller instead.
+   * `'dropped'` (truthy: nothing to do about it) when the transport dropped a best-effort message
+   * above the high-water mark: nothing may be appended to it (see `startRun`).
    */
-  #sendAgentTraffic(to: string, w: Wire | unknown[], address: AgentAddress, guarantee: readonly Guarantee[], overload: 'throw' | 'false' = 'false'): boolean {
+  #sendAgentTraffic(to: string, w: Wire | unknown[], address: AgentAddress, guarantee: readonly Guarantee[], overload: 'throw' | 'false' = 'false'): boolean | 'dropped' {
     if (this.#runs.size !== 0) this.#runs.delete(to)
     try {
-      this.#t.send(to, w, this.#optionsFor(address, guarantee))
-      return true
+      const accepted = this.#t.send(to, w, this.#optionsFor(address, guarantee))
+      return accepted || reliableOnWire(guarantee) || 'dropped'
     } catch (error) {
       if (overload === 'throw' && (error as { code?: unknown }).code === 'OVERLOADED') throw error
       return false
@@ -932,12 +934,13 @@ export class SwarmEngine implements Router {
     try {
       if (size < 0) {
         c = held ? this.#custody.hold(w, node) : undefined
-        ok = this.#sendAgentTraffic(node, packEnvelope(w, this.#dictToward(node), c, w.h + 1, lo), w.e.to, w.e.guarantee, first ? 'throw' : 'false')
+        ok = this.#sendAgentTraffic(node, packEnvelope(w, this.#dictToward(node), c, w.h + 1, lo), w.e.to, w.e.guarantee, first ? 'throw' : 'false') !== false
       } else {
         const run = startRun(w, this.#dictToward(node), held ? this.#custody.nextId : undefined, size, this.#t.flushes as number)
         c = held ? this.#custody.holdRun(run, node) : undefined
-        ok = this.#sendAgentTraffic(node, run.a, w.e.to, w.e.guarantee, 'throw')
-        if (ok) this.#runs.set(node, run)
+        const sent = this.#sendAgentTraffic(node, run.a, w.e.to, w.e.guarantee, 'throw')
+        ok = sent !== false
+        if (sent === true) this.#runs.set(node, run)
       }
     } finally {
       if (!ok && c !== undefined) this.#custody.release(c)
@@ -1354,8 +1357,12 @@ const DICTS_MAX = 1024
  * waits for an answer and gets a timeout or an error instead.
  */
 function inCustody(e: Envelope): boolean {
-  // As the transport reads a guarantee: reliable unless best-effort, and causal always.
-  return e.kind === 'tell' && (!e.guarantee.includes('best-effort') || e.guarantee.includes('causal'))
+  return e.kind === 'tell' && reliableOnWire(e.guarantee)
+}
+
+/** As the transport reads a guarantee: reliable unless best-effort, and causal always. */
+function reliableOnWire(guarantee: readonly Guarantee[]): boolean {
+  return !guarantee.includes('best-effort') || guarantee.includes('causal')
 }
 
 /** How long custody taken over from a member that left is kept (ms): a crash of the node holding the tells within it has them sent again. */

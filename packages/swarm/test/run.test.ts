@@ -3,7 +3,10 @@
 // fifo number; custody of a run's tells ends one by one.
 import t from 'tap'
 import { z } from 'zod'
-import { ActorSystem, message, protocol, type Envelope, type Router } from '@murmur/actor-core'
+import { ActorSystem, Agent, message, protocol, type Envelope, type Handlers, type Payload, type Router, type TraceContext } from '@murmur/actor-core'
+import { pinned } from '../src/index.js'
+import { MemoryCluster } from './helpers/cluster.js'
+import { Counter, CounterAgent } from './helpers/agents.js'
 import { isRun, joinRun, member, runSize, startRun, unpackRun, type Run } from '../src/internal/run.js'
 import { TellCustody } from '../src/internal/run-custody.js'
 import { InboundDictionary, OutboundDictionary } from '../src/internal/wire-dictionary.js'
@@ -146,4 +149,55 @@ t.test('custody of a run: released one by one, taken back whole, once', async (t
   t.equal(custody.release(5), undefined, 'a release after the take is ignored')
   t.equal(custody.count(), 1)
   t.equal(member(run, 5).s, sent[5]?.s)
+})
+
+const Relay = protocol('relay', {
+  go: message(z.object({ n: z.number(), to: z.string() }), { guarantee: ['reliable', 'fifo'] }),
+})
+
+/** Tells a counter `n` times from inside its handler: child spans of the handler's trace, one run. */
+class RelayAgent extends Agent<typeof Relay> implements Handlers<typeof Relay> {
+  static protocol = Relay
+  go({ n, to }: Payload<typeof Relay, 'go'>) {
+    const counter = this.ref(Counter, to)
+    for (let i = 0; i < n; i++) counter.tell('add', { n: 1, seq: i })
+  }
+}
+
+t.test('two nodes: bursts of tells travel as runs and arrive once each, in order, with their traces', async (t) => {
+  const c = new MemoryCluster(7)
+  t.teardown(() => c.close())
+  const agents = [CounterAgent, RelayAgent]
+  const a = await c.add('a', [], { agents })
+  const b = await c.add('b', ['a'], { agents })
+  await c.until(() => c.converged(), 'membership')
+  await a.spawn(CounterAgent, { id: 'fresh', placement: pinned('b') })
+  await a.spawn(CounterAgent, { id: 'child', placement: pinned('b') })
+  await a.spawn(RelayAgent, { id: 'relay', placement: pinned('a') })
+  const seen = new Map<string, TraceContext[]>()
+  b.system.inspect((e) => {
+    if (e.type === 'received' && e.messageType === 'add' && e.trace !== undefined) seen.set(e.agent.id, [...(seen.get(e.agent.id) ?? []), e.trace])
+  })
+  let go: TraceContext | undefined
+  a.system.inspect((e) => {
+    if (e.type === 'received' && e.agent.id === 'relay') go = e.trace
+  })
+  const fresh = a.ref(CounterAgent, 'fresh')
+  for (let i = 0; i < 600; i++) fresh.tell('add', { n: 1, seq: i })
+  a.ref(RelayAgent, 'relay').tell('go', { n: 300, to: 'child' })
+  const all = (id: string, n: number) => async () => (await a.ref(Counter, id).ask('get', {}, { timeout: 5000 })).total === n
+  for (const [id, n] of [['fresh', 600], ['child', 300]] as const) {
+    const end = Date.now() + 20_000
+    while (!(await all(id, n)()) && Date.now() < end) await new Promise((r) => setTimeout(r, 20))
+    const { seqs } = await a.ref(Counter, id).ask('get', {}, { timeout: 5000 })
+    t.same(seqs, [...Array(n).keys()], `${id}: every tell once, in order`)
+  }
+  t.equal(b.metrics().malformed, 0)
+  const freshTraces = seen.get('fresh') ?? []
+  t.equal(new Set(freshTraces.map((x) => x.traceId)).size, 600, 'a new trace per tell from outside any agent')
+  t.ok(freshTraces.every((x) => x.parentSpanId === undefined && x.traceId.length === 32 && x.spanId.length === 16 && x.traceId.endsWith(x.spanId.slice(8))), 'ids whole')
+  const childTraces = seen.get('child') ?? []
+  t.equal(childTraces.length, 300)
+  t.ok(go !== undefined && childTraces.every((x) => x.traceId === go?.traceId && x.parentSpanId === go?.spanId), "child spans of the relay's message")
+  t.equal(new Set(childTraces.map((x) => x.spanId)).size, 300, 'each its own span')
 })
