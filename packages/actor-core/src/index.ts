@@ -1,6 +1,8 @@
 export type { Guarantee } from './guarantee.js'
 export { GUARANTEES, DEFAULT_GUARANTEE } from './guarantee.js'
 export type { AgentAddress, TraceContext, Envelope, SerializedError, Router } from './envelope.js'
+/** For routers: the number a just-minted trace's ids end in (see `internal/trace.ts`). */
+export { mintedTail } from './internal/trace.js'
 export {
   MurmurError, MURMUR_ERROR, registerErrorClass, fromJSON, serializeError,
   AgentNotFound, AskTimeout, SchemaViolation, UnknownMessageType, MailboxFull, AgentStopped,

@@ -14,12 +14,14 @@ import {
 import { homeOf, rendezvousPick, placementKey, strategyByName, type PlacementContext, type PlacementStrategy } from './placement.js'
 import { SpawnFailed, PlacementFailed, SwarmStopped } from './errors.js'
 import { CONTROL, inline, isWire, packEnvelope, unpackEnvelope, type Interner, type Moving, type Routed, type Upstream, type Wire } from './internal/wire.js'
-import { CustodyTable, ReleaseBatch, forRuns, toRuns } from './internal/custody.js'
+import { isRun, joinRun, runSize, startRun, unpackRun, type Run } from './internal/run.js'
+import { ReleaseBatch, forRuns, toRuns } from './internal/custody.js'
+import { TellCustody } from './internal/run-custody.js'
 import { InboundDictionary, OutboundDictionary } from './internal/wire-dictionary.js'
 import type { Host } from './internal/host.js'
 import { Emitter } from './internal/emitter.js'
 import { FifoOrder, type Counters } from './internal/fifo-order.js'
-import { FifoSender } from './internal/fifo-sender.js'
+import { FifoSender, type OutStream } from './internal/fifo-sender.js'
 
 /** A member as `node.members()` shows it. */
 export interface MemberInfo {
@@ -174,7 +176,7 @@ export class SwarmEngine implements Router {
   /** Keyed by guarantee array identity (one per message type): forwarded traffic brings fresh ones, hence the WeakMap. */
   readonly #options = new WeakMap<readonly Guarantee[], Map<string, SendOptions>>()
   /** Reliable tells passed to another node and not yet done with there (see `custody.ts`). */
-  readonly #custody = new CustodyTable<Wired>()
+  readonly #custody = new TellCustody()
   /** Releases owed upstream, sent at the end of the turn. */
   readonly #releases = new ReleaseBatch()
   #releasesScheduled = false
@@ -190,6 +192,11 @@ export class SwarmEngine implements Router {
   readonly #incarnations = new Map<string, number>()
   /** Delivered here and not yet done with: whom to release each one to (the envelope is the key the local system gives back). */
   readonly #upstreamOf = new WeakMap<Envelope, Upstream>()
+  /**
+   * Per peer, the run of tells last sent to it, while the transport has not encoded it yet: the
+   * next tell to the same agent joins it instead of going as an envelope of its own (see `startRun`).
+   */
+  readonly #runs = new Map<string, Run>()
   /** See {@link EngineHooks}. */
   hooks: EngineHooks = {}
   /** Counters for observability (see `Swarm.metrics`). */
@@ -233,6 +240,8 @@ export class SwarmEngine implements Router {
     this.#t.onMessage((m) => this.#onMessage(m))
     this.#t.on('peer-down', (d) => {
       this.#sessions.delete(d.peer.nodeId)
+      // Its session's messages are handed back here: a run among them must not grow any more.
+      this.#runs.delete(d.peer.nodeId)
       if (d.unacknowledged.length > 0) this.#reroute(d.peer.nodeId, d.unacknowledged)
       if (d.reason !== 'forgotten' && this.#live.has(d.peer.nodeId)) {
         this.#run(this.#fd.handle({ kind: 'connection-lost', now: this.#clock.now(), nodeId: d.peer.nodeId }))
@@ -576,6 +585,9 @@ export class SwarmEngine implements Router {
   // ───────────────────────────── wire ─────────────────────────────
 
   #sendControl(to: string, w: Wire, guarantee: readonly Guarantee[]): void {
+    // Whatever else goes to a peer ends the run being built toward it, so that no later tell
+    // joins a run and overtakes it (see `startRun`).
+    if (this.#runs.size !== 0) this.#runs.delete(to)
     try {
       this.#t.send(to, w, { channel: CONTROL, guarantee })
     } catch {
@@ -587,11 +599,14 @@ export class SwarmEngine implements Router {
    * Send agent traffic, pinned to the agent's lane so a move's handoff and the messages around it
    * stay in order. `false` when the peer cannot take it now (no session, or over its hard limit);
    * with `overload: 'throw'`, the transport's `Overloaded` reaches the caller instead.
+   * `'dropped'` (truthy: nothing to do about it) when the transport dropped a best-effort message
+   * above the high-water mark: nothing may be appended to it (see `startRun`).
    */
-  #sendAgentTraffic(to: string, w: Wire | unknown[], address: AgentAddress, guarantee: readonly Guarantee[], overload: 'throw' | 'false' = 'false'): boolean {
+  #sendAgentTraffic(to: string, w: Wire | unknown[], address: AgentAddress, guarantee: readonly Guarantee[], overload: 'throw' | 'false' = 'false'): boolean | 'dropped' {
+    if (this.#runs.size !== 0) this.#runs.delete(to)
     try {
-      this.#t.send(to, w, this.#optionsFor(address, guarantee))
-      return true
+      const accepted = this.#t.send(to, w, this.#optionsFor(address, guarantee))
+      return accepted || reliableOnWire(guarantee) || 'dropped'
     } catch (error) {
       if (overload === 'throw' && (error as { code?: unknown }).code === 'OVERLOADED') throw error
       return false
@@ -651,6 +666,12 @@ export class SwarmEngine implements Router {
     const w = m.payload
     if (this.#stopped) return
     if (Array.isArray(w)) {
+      if (isRun(w)) {
+        const rs = unpackRun(w, m.guarantee, this.#inDictOf(m.from), m.from)
+        if (rs !== undefined) for (const r of rs) this.#dispatch(r)
+        else this.counters.malformed++
+        return
+      }
       const r = unpackEnvelope(w, m.guarantee, this.#inDictOf(m.from), m.from)
       if (r !== undefined) this.#dispatch(r)
       else this.counters.malformed++
@@ -711,17 +732,14 @@ export class SwarmEngine implements Router {
     const dict = this.#outDicts.get(peer) ?? inline
     const again: Routed[] = []
     for (const u of list) {
-      const r = unpackEnvelope(u.payload, u.guarantee, dict)
-      if (r === undefined) {
-        this.#returned(peer, u.payload)
+      const p = u.payload
+      if (Array.isArray(p) && isRun(p)) {
+        for (const r of unpackRun(p, u.guarantee, dict) ?? []) this.#rerouteOne(r, again)
         continue
       }
-      // Held in custody here: the original goes around again (with whom to release it to); no
-      // longer held: it was sent again already (its node was declared down first) or released.
-      const held = r.c !== undefined ? this.#custody.release(r.c) : undefined
-      if (r.c !== undefined && held === undefined) continue
-      this.counters.rerouted++
-      again.push(held ?? r)
+      const r = unpackEnvelope(p, u.guarantee, dict)
+      if (r === undefined) this.#returned(peer, p)
+      else this.#rerouteOne(r, again)
     }
     const lows = again.some((w) => w.s !== undefined) ? this.#heldLows() : undefined
     for (const w of again) {
@@ -759,6 +777,16 @@ export class SwarmEngine implements Router {
     return lows
   }
 
+  /** One handed-back tell: to go around again (collected in `again`), unless sent again already. */
+  #rerouteOne(r: Routed & { c?: number }, again: Routed[]): void {
+    // Held in custody here: the original goes around again (with whom to release it to); no
+    // longer held: it was sent again already (its node was declared down first) or released.
+    const held = r.c !== undefined ? this.#custody.release(r.c) : undefined
+    if (r.c !== undefined && held === undefined) return
+    this.counters.rerouted++
+    again.push(held ?? r)
+  }
+
   /**
    * A control message the peer never acknowledged (its session ended: e.g. it forgot this node in
    * a membership flap right after a heal). A handoff's activation fails at once: waiting out the
@@ -793,9 +821,9 @@ export class SwarmEngine implements Router {
     const e = envelope.kind === 'ask' && envelope.replyTo === undefined ? { ...envelope, replyTo: this.self } : envelope
     if ((e.kind === 'tell' || e.kind === 'ask') && e.guarantee.includes('fifo') && !e.guarantee.includes('best-effort')) {
       const f = this.#fifoOut.of(this.#keyOf(e.to))
-      const s = this.#fifoOut.number(f)
+      const s = this.#fifoOut.number(f, this.#clock.now())
       // Only tells are kept until done with; an ask is done with once sent (its caller waits for the answer).
-      if (!inCustody(e)) this.#fifoOut.done(f, s)
+      if (!inCustody(e)) this.#fifoOut.done(f, s, this.#clock.now())
       this.#dispatch({ e, o: this.self, h: 0, s, oi: this.#t.incarnation, f })
     } else {
       this.#dispatch({ e, o: this.self, h: 0 })
@@ -923,7 +951,8 @@ export class SwarmEngine implements Router {
 
   /** A node this one passed a tell to is done with it: so is this one, toward its own upstream. */
   #released(c: number): void {
-    const w = this.#custody.release(c)
+    // A tell of a run has no upstream: only its fifo stream moves on, and nothing is made again for it.
+    const w = this.#custody.release(c, this.#streamDone)
     if (w !== undefined) this.#doneWith(w)
   }
 
@@ -973,11 +1002,32 @@ export class SwarmEngine implements Router {
     if (w.h >= MAX_HOPS) return this.#park(directoryKey(w.e.to.type, w.e.to.id), { ...w, h: 0 })
     // A local sender gets `Overloaded` (flow control reaches the user); forwarded traffic waits.
     const first = w.o === this.self && w.h === 0
-    const c = inCustody(w.e) ? this.#custody.hold(w, node) : undefined
-    const lo = w.f !== undefined && w.s !== undefined ? this.#fifoOut.lowFor(w.f, w.s, node) : undefined
+    const held = inCustody(w.e)
+    const lo = w.f !== undefined && w.s !== undefined ? this.#fifoOut.lowFor(w.f, w.s, node, this.#clock.now()) : undefined
+    // A tell that may travel in a run (see `internal/run.ts`) joins the one the transport holds
+    // toward `node`, not encoded yet, or starts one; custody holds the run (see `run-custody.ts`).
+    const size = first && this.#t.flushes !== undefined ? runSize(w, lo ?? w.lo) : -1
+    if (size >= 0) {
+      const run = this.#runs.get(node)
+      if (run !== undefined && run.flushes === this.#t.flushes && joinRun(run, w, held ? this.#custody.nextId : undefined, size)) {
+        if (held) this.#custody.holdRun(run, node)
+        this.counters.forwarded++
+        return
+      }
+    }
+    let c: number | undefined
     let ok = false
     try {
-      ok = this.#sendAgentTraffic(node, packEnvelope(w, this.#dictToward(node), c, w.h + 1, lo), w.e.to, w.e.guarantee, first ? 'throw' : 'false')
+      if (size < 0) {
+        c = held ? this.#custody.hold(w, node) : undefined
+        ok = this.#sendAgentTraffic(node, packEnvelope(w, this.#dictToward(node), c, w.h + 1, lo), w.e.to, w.e.guarantee, first ? 'throw' : 'false') !== false
+      } else {
+        const run = startRun(w, this.#dictToward(node), held ? this.#custody.nextId : undefined, size, this.#t.flushes as number)
+        c = held ? this.#custody.holdRun(run, node) : undefined
+        const sent = this.#sendAgentTraffic(node, run.a, w.e.to, w.e.guarantee, 'throw')
+        ok = sent !== false
+        if (sent === true) this.#runs.set(node, run)
+      }
     } finally {
       if (!ok && c !== undefined) this.#custody.release(c)
     }
@@ -1023,14 +1073,17 @@ export class SwarmEngine implements Router {
 
   /** One of this node's own numbered messages is done with: its stream moves on, and local sends may go straight again. */
   #ownDone(w: Wired): void {
-    if (w.f === undefined || w.s === undefined) return
-    this.#fifoOut.done(w.f, w.s)
-    if (this.#ordering.size === 0 || !this.#ordering.has(w.f.key)) return
+    if (w.f !== undefined && w.s !== undefined) this.#streamDone(w.f, w.s)
+  }
+
+  readonly #streamDone = (f: OutStream, s: number): void => {
+    this.#fifoOut.done(f, s, this.#clock.now())
+    if (this.#ordering.size === 0 || !this.#ordering.has(f.key)) return
     // The agent runs here now and its stream of this node's tells waits for the older ones: those
     // done with elsewhere will not come (sim --swarm seed 352: it waited out the gap while later
     // local tells, once nothing was out, went straight to the agent, ahead of the one held).
-    for (const r of this.#fifo.advanceTo(w.f.key, `${this.self}#${this.#t.incarnation}`, w.f.low)) this.#deliverNumbered(r)
-    this.#orderingDone(w.f.key)
+    for (const r of this.#fifo.advanceTo(f.key, `${this.self}#${this.#t.incarnation}`, f.low)) this.#deliverNumbered(r)
+    this.#orderingDone(f.key)
   }
 
   #park(key: string, w: Wired): void {
@@ -1526,8 +1579,12 @@ const DICTS_MAX = 1024
  * waits for an answer and gets a timeout or an error instead.
  */
 function inCustody(e: Envelope): boolean {
-  // As the transport reads a guarantee: reliable unless best-effort, and causal always.
-  return e.kind === 'tell' && (!e.guarantee.includes('best-effort') || e.guarantee.includes('causal'))
+  return e.kind === 'tell' && reliableOnWire(e.guarantee)
+}
+
+/** As the transport reads a guarantee: reliable unless best-effort, and causal always. */
+function reliableOnWire(guarantee: readonly Guarantee[]): boolean {
+  return !guarantee.includes('best-effort') || guarantee.includes('causal')
 }
 
 /** How long custody taken over from a member that left is kept (ms): a crash of the node holding the tells within it has them sent again. */

@@ -1,6 +1,6 @@
 // The sending side of fifo order (src/internal/fifo-sender.ts) and how a new home uses its `low`.
 import t from 'tap'
-import { FifoSender } from '../src/internal/fifo-sender.js'
+import { FifoSender, STALE_LOW_MS } from '../src/internal/fifo-sender.js'
 import { FifoOrder } from '../src/internal/fifo-order.js'
 
 t.test('numbers per agent; low follows what is done with, in or out of order', async (t) => {
@@ -37,4 +37,19 @@ t.test("a new home that starts a sender's stream fresh waits for the sender's lo
   t.same(order.accept('x', 'n1', 4, 4, 0), [4, 5], '#4: it and #5, in order')
   t.same(order.accept('y', 'n1', 7, 7, 0), [7], 'without low, a fresh stream starts at the first number seen')
   t.same(order.accept('x', 'n1', 8, 8, 0, 1), [], 'low means nothing to a stream already going: #8 waits for #6 as any gap')
+})
+
+t.test('older tells out for STALE_LOW_MS: every later one carries low, whatever its route', async (t) => {
+  const out = new FifoSender()
+  const f = out.of('tally\u0000a')
+  const s1 = out.number(f, 0)
+  t.equal(out.lowFor(f, s1, 'x', 0), undefined)
+  const s2 = out.number(f, 10)
+  t.equal(out.lowFor(f, s2, 'x', 10), undefined, '#1 out for 10 ms, same route: nothing')
+  const s3 = out.number(f, STALE_LOW_MS)
+  t.equal(out.lowFor(f, s3, 'x', STALE_LOW_MS), 1, `#1 out for ${STALE_LOW_MS} ms: #3 carries low 1 on the same route`)
+  out.done(f, 1, STALE_LOW_MS + 1)
+  out.done(f, 2, STALE_LOW_MS + 1)
+  const s4 = out.number(f, STALE_LOW_MS + 2)
+  t.equal(out.lowFor(f, s4, 'x', STALE_LOW_MS + 2), undefined, '#3 became the first out just now: nothing')
 })

@@ -119,6 +119,14 @@ export interface Transport extends Startable {
    * `UnknownChannel` / `PeerUnknown` for bad arguments.
    */
   send(nodeId: string, payload: unknown, options?: SendOptions): boolean
+  /**
+   * How many times this transport has started writing out what was sent. A payload handed to
+   * `send` is encoded no earlier than the next flush, and the flush that encodes it moves this
+   * count on: while it is unchanged, a sender may still add to a payload object it sent (the swarm
+   * appends tells to a run this way). Optional: without it, a sender must treat every payload as
+   * encoded at once.
+   */
+  readonly flushes?: number
   /** Resolves when `nodeId` is below its low-water mark; rejects `Overloaded` after `deadline` ms. */
   ready(nodeId: string, options?: AbortOptions & { deadline?: number }): Promise<void>
   capacity(nodeId: string): Capacity

@@ -17,14 +17,37 @@ function next(): string {
   return (FIRST + counter).toString(16)
 }
 
+/** The trace minted last, and the number its new ids end in (see {@link mintedTail}). */
+let lastMinted: TraceContext | undefined
+let lastTail = 0
+
 /** A new trace, for a message that enters the system from outside any agent. */
 export function newTrace(): TraceContext {
   const n = next()
-  return { traceId: traceHead + n, spanId: spanPrefix + n }
+  const t = { traceId: traceHead + n, spanId: spanPrefix + n }
+  lastMinted = t
+  lastTail = FIRST + counter
+  return t
 }
 
 /** A child span of `parent` (the message being handled), or a new trace when there is none. */
 export function childTrace(parent: TraceContext | undefined): TraceContext {
   if (parent === undefined) return newTrace()
-  return { traceId: parent.traceId, spanId: spanPrefix + next(), parentSpanId: parent.spanId }
+  const t = { traceId: parent.traceId, spanId: spanPrefix + next(), parentSpanId: parent.spanId }
+  lastMinted = t
+  lastTail = FIRST + counter
+  return t
+}
+
+/**
+ * For the trace this process minted last: the number its minted ids end in, as 8 hex digits
+ * (`spanId`'s last 8 characters, and `traceId`'s too when it has no `parentSpanId`), after this
+ * process's fixed heads. `-1` for any other trace.
+ *
+ * Why: a node sending a message it just made (the envelope is routed synchronously, so its trace
+ * is the last one minted) can put that number on the wire instead of slicing and comparing id
+ * strings, which flattened two concatenated strings per message (~150 ns of a remote tell).
+ */
+export function mintedTail(t: TraceContext): number {
+  return t === lastMinted ? lastTail : -1
 }

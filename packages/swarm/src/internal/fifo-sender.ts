@@ -26,7 +26,19 @@ export interface OutStream {
   via: string | undefined
   /** Messages from this number on, while `low` is below it, carry `low` (a route change with older ones out). */
   hintFrom: number
+  /** Since when `low` has been the first number out (ms, the caller's clock). */
+  lowSince: number
 }
+
+/**
+ * Older messages out for this long (ms) make every later one carry `low`, whatever its route: they
+ * are stuck somewhere (a partition, a crashed forwarder, nodes whose directories disagree bouncing
+ * them), and may reach the agent by another way than the later ones did, after them (sim --swarm
+ * seed 190: tells bounced between two nodes for a second and a half, the agent's new home saw
+ * the sender's #5 first and started its stream there). On a healthy route a release comes back
+ * within a round trip and this never fires.
+ */
+export const STALE_LOW_MS = 250
 
 export class FifoSender {
   readonly #streams = new Map<string, OutStream>()
@@ -35,7 +47,7 @@ export class FifoSender {
   of(key: string): OutStream {
     let f = this.#streams.get(key)
     // Never forgotten: a numbering that restarted would look like duplicates to the agent's host.
-    if (f === undefined) this.#streams.set(key, (f = { key, next: 1, low: 1, doneAbove: undefined, via: undefined, hintFrom: Infinity }))
+    if (f === undefined) this.#streams.set(key, (f = { key, next: 1, low: 1, doneAbove: undefined, via: undefined, hintFrom: Infinity, lowSince: 0 }))
     return f
   }
 
@@ -46,7 +58,8 @@ export class FifoSender {
   }
 
   /** The next number of stream `f`. */
-  number(f: OutStream): number {
+  number(f: OutStream, now = 0): number {
+    if (f.low === f.next) f.lowSince = now
     return f.next++
   }
 
@@ -54,20 +67,22 @@ export class FifoSender {
    * Message `s` goes to `node`: the `low` it must carry, or `undefined` when it needs none (the
    * same route as before, or nothing older still out).
    */
-  lowFor(f: OutStream, s: number, node: string): number | undefined {
+  lowFor(f: OutStream, s: number, node: string, now = 0): number | undefined {
     if (f.via !== undefined && f.via !== node && f.low < s) f.hintFrom = Math.min(f.hintFrom, s)
     f.via = node
     if (f.low >= f.hintFrom) f.hintFrom = Infinity
+    if (f.low < s && now - f.lowSince >= STALE_LOW_MS) return f.low
     return s >= f.hintFrom && f.low < s ? f.low : undefined
   }
 
   /** Message `s` is done with: released by the node it went to, handled here, or given up. */
-  done(f: OutStream, s: number): void {
+  done(f: OutStream, s: number, now = 0): void {
     if (s < f.low) return
     if (s > f.low) {
       ;(f.doneAbove ??= new Set()).add(s)
       return
     }
+    f.lowSince = now
     f.low++
     const d = f.doneAbove
     if (d !== undefined) {

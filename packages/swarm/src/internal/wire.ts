@@ -110,7 +110,7 @@ export interface Resolver {
 export const inline: Interner & Resolver = { ref: (s) => s, refHead: (s, at) => s.slice(0, at), resolve: (x) => x }
 
 /** Where an id's varying tail starts: trace and span ids end in an 8-digit counter, correlation ids after their last '-'. */
-const traceSplit = (s: string): number => Math.max(0, s.length - SPLIT_AT)
+export const traceSplit = (s: string): number => Math.max(0, s.length - SPLIT_AT)
 const correlationSplit = (s: string): number => s.lastIndexOf('-') + 1
 
 /**
@@ -150,7 +150,7 @@ export function packEnvelope(r: Routed, dict: Interner = inline, custody?: numbe
   return a
 }
 
-function pushSplit(a: unknown[], s: string | undefined, split: (s: string) => number, dict: Interner): void {
+export function pushSplit(a: unknown[], s: string | undefined, split: (s: string) => number, dict: Interner): void {
   if (s === undefined) {
     a.push(null, null)
     return
@@ -159,20 +159,20 @@ function pushSplit(a: unknown[], s: string | undefined, split: (s: string) => nu
   a.push(dict.refHead(s, at), s.slice(at))
 }
 
-const str = (x: unknown): x is string => typeof x === 'string'
+export const str = (x: unknown): x is string => typeof x === 'string'
 
 /**
  * A split id back together: `null` when absent, `undefined` when malformed (an unknown head id,
  * a tail that is not a string).
  */
-function joined(head: unknown, tail: unknown, dict: Resolver): string | null | undefined {
+export function joined(head: unknown, tail: unknown, dict: Resolver): string | null | undefined {
   if ((head === null || head === undefined) && (tail === null || tail === undefined)) return null
   const h = dict.resolve(head)
   return str(h) && str(tail) ? h + tail : undefined
 }
 
 /** A field that may be absent: `null` when absent, `undefined` when malformed. */
-function optional(x: unknown, dict: Resolver): string | null | undefined {
+export function optional(x: unknown, dict: Resolver): string | null | undefined {
   if (x === null || x === undefined) return null
   const s = dict.resolve(x)
   return str(s) ? s : undefined

@@ -1,0 +1,103 @@
+import { CustodyTable } from './custody.js'
+import { member, type Run } from './run.js'
+import type { Routed } from './wire.js'
+import type { OutStream } from './fifo-sender.js'
+
+/**
+ * The custody table of the engine's tells (see `custody.ts`), where the tells of a run (see
+ * `run.ts`) are held as the run itself: every id of a run maps to the one run object, instead of
+ * to a routed tell of its own.
+ *
+ * Why: a held tell lives until the receiver's release comes back, long enough to be promoted out
+ * of the young generation with its envelope, trace and id strings; on a reliable tell blast that
+ * was about a third of the sender's CPU (measured by holding a shared placeholder instead). A tell
+ * of a run is made again from the run's columns only when it is needed: taken back to be sent
+ * again, or released to a caller that wants it whole (see `release`).
+ *
+ * Ids are those of the table (handed out in order, consecutive: see `nextId`), so the engine and
+ * the release protocol see no difference.
+ */
+export class TellCustody {
+  readonly #table = new CustodyTable<Routed | Run>()
+  #nextId = 1
+
+  /** Keep `w`, passed to `next`; the id it travels under. */
+  hold(w: Routed, next: string): number {
+    const c = this.#table.hold(w, next)
+    this.#nextId = c + 1
+    return c
+  }
+
+  /** The id the next `hold` or `holdRun` hands out. */
+  get nextId(): number {
+    return this.#nextId
+  }
+
+  /** Keep the run's last tell (its id is `run.c0 + run.n - 1`), passed to `next`. */
+  holdRun(run: Run, next: string): number {
+    const c = this.#table.hold(run, next)
+    this.#nextId = c + 1
+    return c
+  }
+
+  /**
+   * The tell held under `c`, now released; `undefined` when none (released before, or taken back).
+   * With `streamDone`, a tell of a run is not made again: it has no upstream to release, so all
+   * the caller would do with it is mark its fifo number done, which `streamDone` is called for
+   * (when it has one); `undefined` is returned then too.
+   */
+  release(c: number, streamDone?: (f: OutStream, s: number) => void): Routed | undefined {
+    const x = this.#table.release(c)
+    if (x === undefined || !isRun(x)) return x
+    const k = c - (x.c0 as number)
+    x.out[k] = 1
+    if (streamDone === undefined) return member(x, k)
+    const f = x.first
+    if (f.f !== undefined && f.s !== undefined) streamDone(f.f, f.s + k)
+    return undefined
+  }
+
+  /** Everything passed to `next` and not released, taken back, oldest first. */
+  takeToward(next: string): Routed[] {
+    const out: Routed[] = []
+    let seen: Set<Run> | undefined
+    for (const x of this.#table.takeToward(next)) {
+      if (!isRun(x)) {
+        out.push(x)
+        continue
+      }
+      // The table gives the run once per tell it still held: all its tells not out yet, once.
+      if (seen?.has(x)) continue
+      ;(seen ??= new Set()).add(x)
+      for (let k = 0; k < x.n; k++) {
+        if (x.out[k] === 1) continue
+        x.out[k] = 1
+        out.push(member(x, k))
+      }
+    }
+    return out
+  }
+
+  /** Calls `each` with every tell held (toward any node, not released), in no particular order. */
+  forEach(each: (w: Routed) => void): void {
+    let seen: Set<Run> | undefined
+    this.#table.forEach((x) => {
+      if (!isRun(x)) return each(x)
+      if (seen?.has(x)) return
+      ;(seen ??= new Set()).add(x)
+      for (let k = 0; k < x.n; k++) if (x.out[k] !== 1) each(member(x, k))
+    })
+  }
+
+  nodes(): Set<string> {
+    return this.#table.nodes()
+  }
+
+  count(next?: string): number {
+    return this.#table.count(next)
+  }
+}
+
+function isRun(x: Routed | Run): x is Run {
+  return (x as Partial<Run>).payloads !== undefined
+}
