@@ -254,7 +254,11 @@ export class SwarmEngine implements Router {
       this.#incarnations.set(peer.nodeId, peer.incarnation)
       const dict = this.#outDicts.get(peer.nodeId)
       if (dict?.incarnation !== peer.incarnation) {
-        this.#outDicts.set(peer.nodeId, new OutboundDictionary(peer.incarnation))
+        const fresh = new OutboundDictionary(peer.incarnation)
+        fresh.onQueued = () => {
+          if (!this.#defsDue.has(peer.nodeId)) this.#definitionsDue(peer.nodeId)
+        }
+        this.#outDicts.set(peer.nodeId, fresh)
         boundDicts(this.#outDicts, this.#live)
       } else {
         // A new session with the same incarnation: definitions or their confirmations may have
@@ -630,12 +634,13 @@ export class SwarmEngine implements Router {
 
   /**
    * The dictionary to pack an envelope for `node` with. New strings it meets are defined to the
-   * peer at the end of the turn, in one control message.
+   * peer at the end of the turn, in one control message (scheduled by the dictionary's
+   * `onQueued` as it queues them; here only for definitions still waiting from earlier).
    */
   #dictToward(node: string): Interner {
     const dict = this.#outDicts.get(node)
     if (dict === undefined) return inline
-    if (!this.#defsDue.has(node)) this.#definitionsDue(node)
+    if (dict.hasQueued && !this.#defsDue.has(node)) this.#definitionsDue(node)
     return dict
   }
 

@@ -22,6 +22,12 @@ export class OutboundDictionary {
   readonly #strings: string[] = []
   readonly #confirmed: boolean[] = []
   #queued: number[] = []
+  /**
+   * Called when a string is queued for definition. Why: its owner used to schedule a definitions
+   * flush on every send toward the peer (a closure and a microtask per ask, nearly always with
+   * nothing to define); now only sends that queue something, or find something queued, do.
+   */
+  onQueued: (() => void) | undefined = undefined
 
   constructor(
     /** The receiver's incarnation this dictionary is for. */
@@ -39,8 +45,14 @@ export class OutboundDictionary {
       this.#strings.push(s)
       this.#confirmed.push(false)
       this.#queued.push(n)
+      this.onQueued?.()
     }
     return s
+  }
+
+  /** Whether definitions wait to be sent (e.g. queued while the peer had no session). */
+  get hasQueued(): boolean {
+    return this.#queued.length > 0
   }
 
   /** The last heads {@link refHead} resolved to confirmed ids, by the position of the split. */
