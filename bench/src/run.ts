@@ -83,7 +83,7 @@ function runSuiteProcess(file: string, req: SuiteRequest, timeoutMs: number): Pr
   const label = file.split('/').pop()?.replace(/\.js$/, '') ?? file
   hookSignals()
   return new Promise((resolve) => {
-    // No inherited execArgv (a test runner's loaders); NODE_OPTIONS (e.g. --cpu-prof) still reaches the suite.
+    // No inherited execArgv (a test runner's loaders); NODE_OPTIONS (e.g. a --require'd profiler) still reaches the suite.
     const child = fork(entry, [file], { detached: true, execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' })
     const pid = child.pid
     if (pid !== undefined) running.add(pid)
