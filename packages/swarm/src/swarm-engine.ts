@@ -1361,19 +1361,16 @@ export class SwarmEngine implements Router {
     do await new Promise<void>((r) => this.#clock.setTimeout(r, 50))
     // Tells passed on are waited for until done with downstream, so that their releases reach upstream.
     while (this.#clock.now() < deadline && ([...this.#sessions].some((id) => unsettled(this.#t, id)) || this.#custodyTowardLive() > 0))
-    // Still held toward a node this one has no session with (it crashed and nobody declared it
-    // yet, or it was never reached): nobody else would send those again. Heirs take them, with
-    // whatever was parked meanwhile (sim --swarm seed 45: a tell to an agent of a node that had
-    // just crashed died with its leaving sender).
-    for (const node of this.#custody.nodes()) {
-      if (this.#sessions.has(node)) continue
-      for (const w of this.#custody.takeToward(node)) this.#park(directoryKey(w.e.to.type, w.e.to.id), w)
-    }
+    // Held toward a node this one has no session with (it crashed and nobody declared it yet, or
+    // it was never reached): nobody else would send those again. Heirs take them, with whatever
+    // was parked meanwhile (sim --swarm seed 45: a tell to an agent of a node that had just
+    // crashed died with its leaving sender).
+    this.#parkTowardSessionless()
     this.#handParkedToHeirs(false)
     // What live nodes still hold for this one would have nobody to send it again if they crashed
     // later: a member that stays takes custody of it (sim --swarm seed 32: a tell sent 24 ms
-    // before its sender left died with the node it was passed to, after the drain).
-    this.#handCustodyToHeirs()
+    // before its sender left died with the node it was passed to, after the drain), once it is
+    // acknowledged (see `#handOver`).
     await this.#handOver()
   }
 
@@ -1381,11 +1378,11 @@ export class SwarmEngine implements Router {
    * Leaving: for each live node still holding tells this one passed to it, another member takes
    * custody of them (`{k:'ch'}`), and this node releases them upstream: they are the heir's now.
    */
-  #handCustodyToHeirs(): void {
+  #handCustodyToHeirs(ready: (node: string) => boolean = () => true): void {
     const stay = this.#heirs()
     for (const node of this.#custody.nodes()) {
       const heir = rendezvousPick(node, stay.filter((id) => id !== node).map((id) => ({ id, capabilities: [], load: 0 })))
-      if (heir === undefined || !this.#sessions.has(node)) continue
+      if (heir === undefined || !this.#sessions.has(node) || !ready(node)) continue
       const items = this.#custody.takeToward(node)
       const dict = this.#dictToward(heir)
       this.#sendControl(heir, { k: 'ch', n: node, e: items.map((w) => packEnvelope(w, dict)), g: items.map((w) => w.e.guarantee) }, ['reliable'])
@@ -1461,17 +1458,24 @@ export class SwarmEngine implements Router {
     const until = from + this.#timings.parkTimeout
     let quietSince = from
     let moving: Promise<unknown> | undefined
+    // The leave may have handed parked tells just before: not written yet, they count as settled.
+    let handing = true
     for (;;) {
       if (this.#parked.size > 0) {
         this.#handParkedToHeirs(false)
-        // Another member watches the one it handed them to (352: that one crashed after this node stopped).
-        this.#handCustodyToHeirs()
+        handing = true
       }
       const stranded = moving === undefined ? this.#stranded() : []
       if (stranded.length > 0) moving = this.#handToHeirs(stranded)?.finally(() => (moving = undefined))
       const now = this.#clock.now()
       if (this.#parked.size > 0 || moving !== undefined) quietSince = now
       const acked = ![...this.#sessions].some((id) => unsettled(this.#t, id))
+      // Handed on and acknowledged: another member watches the node that has it (352: that one
+      // crashed after this node stopped). Not in the turn it was handed (not written yet, it
+      // counts as settled), nor while that node's session has anything unacknowledged: the
+      // watcher assumes the node has it.
+      if (!handing && this.#custody.count() > 0) this.#handCustodyToHeirs(this.#settledWith)
+      handing = false
       // Unacknowledged after half the drain time: given up, unless a tell of this node's is among
       // them (held here, with nobody else to send it again if that peer died).
       const settled = this.#parked.size === 0 && (acked || (now - quietSince >= LEAVE_DRAIN_MS / 2 && this.#custody.count() === 0))
@@ -1479,7 +1483,33 @@ export class SwarmEngine implements Router {
       if (this.#parked.size > 0 || stranded.length > 0) this.#dialMembers()
       await new Promise<void>((r) => this.#clock.setTimeout(r, 50))
     }
+    // Out of time: what is still unacknowledged comes back from the transport and goes to heirs
+    // like any parked tell (or is a dead letter, with nobody to take it).
+    this.#forgetUnsettled()
     this.#handParkedToHeirs(true)
+    this.#handCustodyToHeirs()
+  }
+
+  readonly #settledWith = (node: string): boolean => !unsettled(this.#t, node)
+
+  /**
+   * Leaving, out of time: end the sessions still unacknowledged (sim --swarm seed 505: a tell sent
+   * into a partition, unacknowledged when its sender left, was handed as custody toward a node
+   * that never got it); what they held comes back (peer-down) and is parked, for heirs. Not
+   * earlier: a node that has a tell and gets it again from an heir drops the copy as a duplicate
+   * and releases it while the first is still waiting in its mailbox.
+   */
+  #forgetUnsettled(): void {
+    for (const id of [...this.#sessions]) if (unsettled(this.#t, id)) this.#forget(id)
+    this.#parkTowardSessionless()
+  }
+
+  /** Leaving: custody held toward nodes with no session is parked (for heirs). */
+  #parkTowardSessionless(): void {
+    for (const node of this.#custody.nodes()) {
+      if (this.#sessions.has(node)) continue
+      for (const w of this.#custody.takeToward(node)) this.#park(directoryKey(w.e.to.type, w.e.to.id), w)
+    }
   }
 
   /** Agents hosted here and not moving. */
