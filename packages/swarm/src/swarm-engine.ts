@@ -163,6 +163,11 @@ export class SwarmEngine implements Router {
   /** Peers with definitions to send at the end of this turn. */
   readonly #defsDue = new Set<string>()
   #stopping = false
+  /**
+   * The clock as of the last tick (every `timings.tick` ms): what the per-tell fifo bookkeeping
+   * reads (a stale `low` is judged in hundreds of ms), instead of a clock call per tell.
+   */
+  #tickNow = 0
   #stopped = false
   #lastLoad = -1
   readonly #corrected = new Set<string>()
@@ -236,6 +241,7 @@ export class SwarmEngine implements Router {
   /** Wire up transport callbacks and timers, then join through the seeds. */
   start(): void {
     this.#startedAt = this.#clock.now()
+    this.#tickNow = this.#startedAt
     this.#host.useRouter(this)
     this.#t.onMessage((m) => this.#onMessage(m))
     this.#t.on('peer-down', (d) => {
@@ -279,6 +285,7 @@ export class SwarmEngine implements Router {
     this.#every(this.#timings.tick, () =>
       this.#clock.defer(() => {
         const now = this.#clock.now()
+        this.#tickNow = now
         const lag = Math.max(0, now - expected)
         expected = now + this.#timings.tick
         if (!this.#stopped) this.#run(this.#fd.handle({ kind: 'tick', now, lag }))
@@ -746,7 +753,7 @@ export class SwarmEngine implements Router {
       if (r === undefined) this.#returned(peer, p)
       else this.#rerouteOne(r, again)
     }
-    const lows = again.some((w) => w.s !== undefined) ? this.#heldLows() : undefined
+    const lows = again.some((w) => w.s !== undefined) ? this.#heldLows(streamOf) : undefined
     for (const w of again) {
       // Older numbers of its stream are still held here toward a node that acknowledged them (it
       // may have crashed with them; they go again when it is declared down): the agent's home
@@ -758,28 +765,20 @@ export class SwarmEngine implements Router {
     }
   }
 
-  /** Per fifo stream (agent and origin), the lowest number still held in custody here. */
-  #heldLows(): Map<string, number> {
+  /** The lowest fifo number held in custody here, per `keyOf` of the tell (`undefined`: left out). */
+  #heldLows(keyOf: (w: Routed) => string | undefined): Map<string, number> {
     const lows = new Map<string, number>()
     if (this.#custody.count() === 0) return lows
     this.#custody.forEach((w) => {
-      if (w.s === undefined) return
-      const k = streamOf(w)
-      if (w.s < (lows.get(k) ?? Infinity)) lows.set(k, w.s)
+      const k = w.s === undefined ? undefined : keyOf(w)
+      if (k !== undefined && (w.s as number) < (lows.get(k) ?? Infinity)) lows.set(k, w.s as number)
     })
     return lows
   }
 
-  /** Per origin (`node#incarnation`, other than this node), the lowest number held here toward `address`. */
-  #heldLowsFor(address: AgentAddress): Map<string, number> {
-    const lows = new Map<string, number>()
-    if (this.#custody.count() === 0) return lows
-    this.#custody.forEach((w) => {
-      if (w.s === undefined || w.oi === undefined || w.o === this.self || w.e.to.id !== address.id || w.e.to.type !== address.type) return
-      const origin = `${w.o}#${w.oi}`
-      if (w.s < (lows.get(origin) ?? Infinity)) lows.set(origin, w.s)
-    })
-    return lows
+  /** This node's own life as a fifo origin. */
+  #ownOrigin(): string {
+    return originOf(this.self, this.#t.incarnation)
   }
 
   /** One handed-back tell: to go around again (collected in `again`), unless sent again already. */
@@ -826,9 +825,9 @@ export class SwarmEngine implements Router {
     const e = envelope.kind === 'ask' && envelope.replyTo === undefined ? { ...envelope, replyTo: this.self } : envelope
     if ((e.kind === 'tell' || e.kind === 'ask') && e.guarantee.includes('fifo') && !e.guarantee.includes('best-effort')) {
       const f = this.#fifoOut.of(this.#keyOf(e.to))
-      const s = this.#fifoOut.number(f, this.#clock.now())
+      const s = this.#fifoOut.number(f, this.#tickNow)
       // Only tells are kept until done with; an ask is done with once sent (its caller waits for the answer).
-      if (!inCustody(e)) this.#fifoOut.done(f, s, this.#clock.now())
+      if (!inCustody(e)) this.#fifoOut.done(f, s, this.#tickNow)
       this.#dispatch({ e, o: this.self, h: 0, s, oi: this.#t.incarnation, f })
     } else {
       this.#dispatch({ e, o: this.self, h: 0 })
@@ -908,7 +907,7 @@ export class SwarmEngine implements Router {
     // A stream of messages mostly goes to one agent from one sender: reuse the keys built for the
     // previous message (already hashed) instead of concatenating and hashing two strings each time.
     if (last.type !== type || last.id !== id || last.o !== w.o || last.oi !== w.oi) {
-      this.#lastStream = { type, id, o: w.o, oi: w.oi, agent: directoryKey(type, id), origin: `${w.o}#${w.oi}` }
+      this.#lastStream = { type, id, o: w.o, oi: w.oi, agent: directoryKey(type, id), origin: originOf(w.o, w.oi) }
     }
     const ready = this.#fifo.accept(this.#lastStream.agent, this.#lastStream.origin, w.s, w, this.#clock.now(), w.lo)
     // A duplicate (sent again after its first copy got here after all) is done with: say so.
@@ -971,12 +970,13 @@ export class SwarmEngine implements Router {
     // with them) come back here: their streams wait for them too (sim --swarm seed 45: n2 held a's
     // #4 and #5 toward n4, which had crashed; the agent restarted on n2, whose fresh stream began
     // at #6, so #4 and #5 came late, out of order).
-    for (const [origin, low] of this.#heldLowsFor(address)) this.#fifo.expect(key, origin, low, this.#clock.now(), false)
+    const others = this.#heldLows((w) => (w.o !== this.self && w.oi !== undefined && w.e.to.id === address.id && w.e.to.type === address.type ? originOf(w.o, w.oi) : undefined))
+    for (const [origin, low] of others) this.#fifo.expect(key, origin, low, this.#clock.now(), false)
     const lowest = this.#fifoOut.firstOut(key)
     if (lowest === undefined) return
     this.#ordering.set(key, address)
     this.#host.routeThrough(address, true)
-    const own = `${this.self}#${this.#t.incarnation}`
+    const own = this.#ownOrigin()
     this.#fifo.expect(key, own, lowest, this.#clock.now(), true)
     // A stream an earlier copy here left (folded in at activation) may wait for numbers done with since.
     for (const r of this.#fifo.advanceTo(key, own, lowest)) this.#deliverNumbered(r)
@@ -1008,7 +1008,7 @@ export class SwarmEngine implements Router {
     // A local sender gets `Overloaded` (flow control reaches the user); forwarded traffic waits.
     const first = w.o === this.self && w.h === 0
     const held = inCustody(w.e)
-    const lo = w.f !== undefined && w.s !== undefined ? this.#fifoOut.lowFor(w.f, w.s, node, this.#clock.now()) : undefined
+    const lo = w.f !== undefined && w.s !== undefined ? this.#fifoOut.lowFor(w.f, w.s, node, this.#tickNow) : undefined
     // A tell that may travel in a run (see `internal/run.ts`) joins the one the transport holds
     // toward `node`, not encoded yet, or starts one; custody holds the run (see `run-custody.ts`).
     const size = first && this.#t.flushes !== undefined ? runSize(w, lo ?? w.lo) : -1
@@ -1082,12 +1082,12 @@ export class SwarmEngine implements Router {
   }
 
   readonly #streamDone = (f: OutStream, s: number): void => {
-    this.#fifoOut.done(f, s, this.#clock.now())
+    this.#fifoOut.done(f, s, this.#tickNow)
     if (this.#ordering.size === 0 || !this.#ordering.has(f.key)) return
     // The agent runs here now and its stream of this node's tells waits for the older ones: those
     // done with elsewhere will not come (sim --swarm seed 352: it waited out the gap while later
     // local tells, once nothing was out, went straight to the agent, ahead of the one held).
-    for (const r of this.#fifo.advanceTo(f.key, `${this.self}#${this.#t.incarnation}`, f.low)) this.#deliverNumbered(r)
+    for (const r of this.#fifo.advanceTo(f.key, this.#ownOrigin(), f.low)) this.#deliverNumbered(r)
     this.#orderingDone(f.key)
   }
 
@@ -1348,10 +1348,11 @@ export class SwarmEngine implements Router {
     await Promise.all(moves)
     // Moves that failed (the new home cut off or crashed) go to another member before the leave is
     // announced: announced, the others would restart those agents fresh while they still run here.
-    const rehomeBy = this.#clock.now() + this.#timings.parkTimeout
-    for (let stranded = this.#stranded(); stranded.length > 0 && this.#clock.now() < rehomeBy && this.#mayFindHeir(0); stranded = this.#stranded()) {
+    const rehomeFrom = this.#clock.now()
+    for (let stranded = this.#stranded(); stranded.length > 0 && this.#clock.now() - rehomeFrom < this.#timings.parkTimeout && this.#mayFindHeir(this.#clock.now() - rehomeFrom); stranded = this.#stranded()) {
       this.#dialMembers()
-      await (this.#handToHeirs(stranded) ?? new Promise<void>((r) => this.#clock.setTimeout(r, 50)))
+      await this.#handToHeirs(stranded)
+      await new Promise<void>((r) => this.#clock.setTimeout(r, 50))
     }
     this.#handParkedToHeirs(false)
     this.#run(this.#fd.handle({ kind: 'leave', now: this.#clock.now() }))
@@ -1577,12 +1578,17 @@ export class SwarmEngine implements Router {
   }
 }
 
-/** Fifo-numbered messages by their number (a stable sort: each stream's own order is kept, the rest stay as they were). */
-/** A fifo stream's identity: its agent and its origin's life. */
-function streamOf(w: Routed): string {
-  return `${w.e.to.type}\u0000${w.e.to.id}\u0000${w.o}#${w.oi ?? ''}`
+/** A fifo origin: the sending node's life (`FifoOrder` keys its streams by it). */
+function originOf(node: string, incarnation: number | undefined): string {
+  return `${node}#${incarnation ?? ''}`
 }
 
+/** A fifo stream's identity: its agent and its origin's life. */
+function streamOf(w: Routed): string {
+  return `${w.e.to.type}\u0000${w.e.to.id}\u0000${originOf(w.o, w.oi)}`
+}
+
+/** Fifo-numbered messages by their number (a stable sort: each stream's own order is kept, the rest stay as they were). */
 function byFifoNumber(x: Wired, y: Wired): number {
   return (x.s ?? Infinity) - (y.s ?? Infinity)
 }

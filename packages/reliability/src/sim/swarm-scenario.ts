@@ -160,11 +160,13 @@ async function run(options: SwarmScenarioOptions): Promise<SwarmScenarioResult> 
         })
         // Membership and agent moves, for traces.
         for (const event of ['member-down', 'member-up', 'member-left'] as const) {
-          node.on(event, (m) => life.alive && rec.push({ t: 'fault', at: now(), what: `${life.inc}: ${event} ${m.id}` }))
+          node.on(event, (m) => {
+            if (!life.alive) return
+            rec.push({ t: 'fault', at: now(), what: `${life.inc}: ${event} ${m.id}` })
+            // What the checker reads to tell a split brain (each side holding the other down).
+            if (event !== 'member-left') rec.push({ t: 'view', at: now(), node: life.inc, peer: m.id, alive: event === 'member-up' })
+          })
         }
-        // What the checker reads to tell a split brain (each side holding the other down).
-        node.on('member-down', (m) => life.alive && rec.push({ t: 'view', at: now(), node: life.inc, peer: m.id, alive: false }))
-        node.on('member-up', (m) => life.alive && rec.push({ t: 'view', at: now(), node: life.inc, peer: m.id, alive: true }))
         node.on('agent-activated', ({ address, reason }) => life.alive && rec.push({ t: 'fault', at: now(), what: `${life.inc}: activated ${address.id} (${reason})` }))
         node.on('agent-moved', ({ address, to }) => life.alive && rec.push({ t: 'fault', at: now(), what: `${life.inc}: moved ${address.id} to ${to}` }))
         rec.push({ t: 'up', at: now(), node: life.inc })

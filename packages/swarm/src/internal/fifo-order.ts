@@ -46,6 +46,12 @@ export class FifoOrder<T> {
   /** Counters of agents that left this node, with when: folded into a later copy here (`restore`, `fresh`). */
   readonly #past = new Map<string, { counters: Counters; at: number }>()
 
+  #streamsOf(agent: string): Map<string, Stream<T>> {
+    let streams = this.#agents.get(agent)
+    if (!streams) this.#agents.set(agent, (streams = new Map()))
+    return streams
+  }
+
   /**
    * Offer message `seq` of `origin` for `agent`. Returns the messages to deliver now, in order
    * (empty when it must wait), or `null` for a duplicate, dropped. The first number seen from an
@@ -53,13 +59,12 @@ export class FifoOrder<T> {
    * `low` it carries (see `fifo-sender.ts`).
    */
   accept(agent: string, origin: string, seq: number, item: T, now: number, low?: number): T[] | null {
-    let streams = this.#agents.get(agent)
-    if (!streams) this.#agents.set(agent, (streams = new Map()))
+    const streams = this.#streamsOf(agent)
     let s = streams.get(origin)
     // A fresh stream starts where the sender says its first message not yet done with is (`low`,
     // on a message that took a new route while older ones are still on their way), else here.
     const first = low !== undefined && low < seq ? low : seq
-    if (!s) streams.set(origin, (s = { next: first, held: new Map(), heldSince: now, start: first, irregular: new Set() }))
+    if (!s) streams.set(origin, (s = stream(first, first, now)))
     if (seq < s.next) return this.#late(s, seq, item)
     if (seq > s.next) {
       if (s.held.size === 0) s.heldSince = now
@@ -122,9 +127,8 @@ export class FifoOrder<T> {
    * on their way), so one that comes is delivered late rather than dropped (sim --swarm seed 245).
    */
   expect(agent: string, origin: string, next: number, now: number, done: boolean): void {
-    let streams = this.#agents.get(agent)
-    if (!streams) this.#agents.set(agent, (streams = new Map()))
-    if (!streams.has(origin)) streams.set(origin, { next, held: new Map(), heldSince: now, start: done ? undefined : next, irregular: new Set() })
+    const streams = this.#streamsOf(agent)
+    if (!streams.has(origin)) streams.set(origin, stream(next, done ? undefined : next, now))
   }
 
   /**
@@ -150,7 +154,7 @@ export class FifoOrder<T> {
   /** Continue the streams of an agent that arrived here (and what an earlier copy here delivered). */
   restore(agent: string, counters: Counters, now: number): void {
     const streams = new Map<string, Stream<T>>()
-    for (const [origin, next, start, irregular] of counters) streams.set(origin, { next, held: new Map(), heldSince: now, start: start ?? undefined, irregular: new Set(irregular) })
+    for (const [origin, next, start, irregular] of counters) streams.set(origin, stream(next, start ?? undefined, now, irregular))
     this.#agents.set(agent, streams)
     this.#foldPast(agent, now)
   }
@@ -175,11 +179,10 @@ export class FifoOrder<T> {
    * handled twice.
    */
   merge(agent: string, counters: Counters, now: number): void {
-    let streams = this.#agents.get(agent)
-    if (!streams) this.#agents.set(agent, (streams = new Map()))
+    const streams = this.#streamsOf(agent)
     for (const [origin, next, start, irregular] of counters) {
       const s = streams.get(origin)
-      if (s === undefined) streams.set(origin, { next, held: new Map(), heldSince: now, start: start ?? undefined, irregular: new Set(irregular) })
+      if (s === undefined) streams.set(origin, stream(next, start ?? undefined, now, irregular))
       else mergeStream(s, { next, start: start ?? undefined, irregular: new Set(irregular) })
     }
   }
@@ -204,6 +207,11 @@ export class FifoOrder<T> {
     }
     return out
   }
+}
+
+/** A stream expecting `next`, nothing held. */
+function stream<T>(next: number, start: number | undefined, now: number, irregular?: readonly number[]): Stream<T> {
+  return { next, held: new Map(), heldSince: now, start, irregular: new Set(irregular) }
 }
 
 interface Range {

@@ -39,6 +39,7 @@ export interface OutStream {
  * within a round trip and this never fires.
  */
 export const STALE_LOW_MS = 250
+// (The engine passes its tick time, 50 ms coarse: "out 250 ms" means 200 to 300.)
 
 export class FifoSender {
   readonly #streams = new Map<string, OutStream>()
