@@ -32,6 +32,7 @@ export const TARGETS: readonly Target[] = [
   min('remote.tell.reliable', 1_000_000, { unit: 'msg/s' }),
   min('remote.tell.reliable', 1.5, { of: 'peer.erlang.send' }),
   max('remote.ask.p50', 1.6, { of: 'raw.rtt-p50' }),
+  max('remote.ask.p50', 1.6, { of: 'remote.rtt-p50' }),
   max('remote.ask.p99', 200, { unit: 'µs' }),
   min('remote.ask.throughput', 300_000, { unit: 'asks/s' }),
   min('remote.ask.throughput', 8, { of: 'peer.moleculer.call' }),
