@@ -866,6 +866,28 @@ class TransportNode implements Transport {
     }, delay)
   }
 
+  /**
+   * The side that dialled a lane redials it, the other waits: yet both can end up waiting. In a
+   * simultaneous-dial resolution one side kept a link the other had already lost, and each then
+   * closed the link the other kept; neither was the dialer of what it lost last, and the lane
+   * stayed down for good while the session lived on its control lane, holding every message on it
+   * (sim --swarm seed 1326: n2's tell to n0 waited 30 s and more, never sent). So a lane this side
+   * has seen with no link, no dial and no redial due for longer than the dialer's longest backoff
+   * plus a handshake is dialled from here; a duplicate that makes is resolved as any other.
+   */
+  #watchOrphan(lane: Lane, now: number): void {
+    const session = lane.session
+    if (lane.link || lane.dialing || lane.redialTimer || session.ended || session.suspended || this.#stopped || session.lanes[0]?.link?.phase !== 'open') {
+      lane.orphanSince = undefined
+      return
+    }
+    lane.orphanSince ??= now
+    if (now - lane.orphanSince < this.#reconnect.maxDelay + this.#handshakeTimeout) return
+    lane.orphanSince = undefined
+    this.#counters.reconnects++
+    this.#dialLane(lane)
+  }
+
   #cancelRedial(lane: Lane): void {
     if (lane.redialTimer) this.#clock.clearTimeout(lane.redialTimer)
     lane.redialTimer = undefined
@@ -1449,6 +1471,7 @@ class TransportNode implements Transport {
     }
     for (const session of this.#sessions.values()) {
       for (const lane of session.lanes) {
+        this.#watchOrphan(lane, now)
         const out = lane.out
         if (out.sent > out.acked && lane.link?.phase === 'open' && now - lane.progressAt > this.#rto) {
           this.#counters.retransmitTimeouts++

@@ -79,6 +79,8 @@ export interface Lane {
   /** A dial for this lane is in progress or scheduled. */
   dialing: boolean
   redialTimer: TimerHandle | undefined
+  /** Since when this side has seen the lane with no link, no dial and no redial due (see `#tick`). */
+  orphanSince: number | undefined
   attempts: number
   readonly out: ReliableOut
   readonly in: ReliableIn
@@ -165,6 +167,7 @@ export function newSession(peer: PeerInfo, channels: readonly Channel[], now: nu
         link: undefined,
         dialing: false,
         redialTimer: undefined,
+        orphanSince: undefined,
         attempts: 0,
         out: reliableOut(),
         in: reliableIn(),
