@@ -1321,6 +1321,11 @@ export class SwarmEngine implements Router {
         })
         // Merged, not restored: a copy that runs here again has counters of its own.
         if (moving.counters !== undefined) this.#fifo.merge(key, moving.counters, this.#clock.now())
+        // A fresh cell: the passivated one's routing of local sends through the numbering went with
+        // it. Set up again, as at any activation, before the mail it brings (sim --swarm seed 1615:
+        // n4's own #8 was on its way through the agent's old home, and a later local tell went
+        // straight to the agent once this failed move brought it back).
+        this.#orderBehindInFlight(address, key)
         moving.pending.forEach((e, i) => {
           const c = moving?.custody?.[i]
           if (c === undefined || c === null) return this.#host.deliver(e)
@@ -1379,8 +1384,10 @@ export class SwarmEngine implements Router {
    * Leaving: for each live node still holding tells this one passed to it, another member takes
    * custody of them (`{k:'ch'}`), and this node releases them upstream: they are the heir's now.
    */
-  #handCustodyToHeirs(ready: (node: string) => boolean = () => true): void {
+  /** Returns whether it handed anything. */
+  #handCustodyToHeirs(ready: (node: string) => boolean = () => true): boolean {
     const stay = this.#heirs()
+    let handed = false
     for (const node of this.#custody.nodes()) {
       const heir = rendezvousPick(node, stay.filter((id) => id !== node).map((id) => ({ id, capabilities: [], load: 0 })))
       if (heir === undefined || !this.#sessions.has(node) || !ready(node)) continue
@@ -1388,7 +1395,9 @@ export class SwarmEngine implements Router {
       const dict = this.#dictToward(heir)
       this.#sendControl(heir, { k: 'ch', n: node, e: items.map((w) => packEnvelope(w, dict)), g: items.map((w) => w.e.guarantee) }, ['reliable'])
       for (const w of items) this.#release(w.u)
+      handed = true
     }
+    return handed
   }
 
   /**
@@ -1475,12 +1484,15 @@ export class SwarmEngine implements Router {
       // crashed after this node stopped). Not in the turn it was handed (not written yet, it
       // counts as settled), nor while that node's session has anything unacknowledged: the
       // watcher assumes the node has it.
-      if (!handing && this.#custody.count() > 0) this.#handCustodyToHeirs(this.#settledWith)
-      handing = false
+      // Handed in this turn: not written yet either, so the loop goes round again and waits for the
+      // heir's acknowledgement (custody-leave.test.ts failed one run in two: the leave stopped the
+      // transport in the turn it handed custody, and the heir never got it).
+      const handedCustody: boolean = !handing && this.#custody.count() > 0 && this.#handCustodyToHeirs(this.#settledWith)
+      handing = handedCustody
       // Unacknowledged after half the drain time: given up, unless a tell of this node's is among
       // them (held here, with nobody else to send it again if that peer died).
       const settled = this.#parked.size === 0 && (acked || (now - quietSince >= LEAVE_DRAIN_MS / 2 && this.#custody.count() === 0))
-      if (now >= until || (settled && moving === undefined && (stranded.length === 0 || !this.#mayFindHeir(now - from)))) break
+      if (now >= until || (settled && !handedCustody && moving === undefined && (stranded.length === 0 || !this.#mayFindHeir(now - from)))) break
       if (this.#parked.size > 0 || stranded.length > 0) this.#dialMembers()
       await new Promise<void>((r) => this.#clock.setTimeout(r, 50))
     }
@@ -1488,7 +1500,12 @@ export class SwarmEngine implements Router {
     // like any parked tell (or is a dead letter, with nobody to take it).
     this.#forgetUnsettled()
     this.#handParkedToHeirs(true)
-    this.#handCustodyToHeirs()
+    // Written, not yet acknowledged: a bounded wait, or the transport stops with it.
+    if (this.#handCustodyToHeirs()) {
+      const deadline = this.#clock.now() + LEAVE_DRAIN_MS / 4
+      do await new Promise<void>((r) => this.#clock.setTimeout(r, 50))
+      while (this.#clock.now() < deadline && [...this.#sessions].some((id) => unsettled(this.#t, id)))
+    }
   }
 
   readonly #settledWith = (node: string): boolean => !unsettled(this.#t, node)

@@ -82,3 +82,20 @@ t.test('a node remembers what a copy that left it delivered: a later copy here m
   f.fresh('x', 300 + 60_001)
   t.same(f.accept('x', 'a', 4, 4, 300 + 60_001), [4], 'forgotten after a minute')
 })
+
+t.test("a stream set up to wait for tells held here goes back to the sender's low while it delivered nothing", async (t) => {
+  const f = new FifoOrder<number>()
+  // At activation this node holds a's #2 and #3 on their way (it passed them on): the stream waits for #2.
+  f.expect('x', 'a', 2, 0, false)
+  // #3 comes back first, carrying the sender's low: #1 is older and still out (sim --swarm seed 325).
+  t.same(f.accept('x', 'a', 3, 3, 0, 1), [], 'held: the stream now waits for #1')
+  t.same(f.accept('x', 'a', 2, 2, 0, 1), [], 'and #2 waits behind it too')
+  t.same(f.accept('x', 'a', 1, 1, 0), [1, 2, 3], '#1 arrives: all three, in order')
+  t.equal(f.late, 0, 'nothing out of order')
+  // Once it delivered, a lower low changes nothing: what came is not undone, a late one is late.
+  const g = new FifoOrder<number>()
+  g.expect('x', 'a', 5, 0, false)
+  t.same(g.accept('x', 'a', 5, 5, 0), [5])
+  t.same(g.accept('x', 'a', 6, 6, 0, 2), [6], 'delivered already: the stream goes on')
+  t.same(g.accept('x', 'a', 2, 2, 0), [2], 'a number below the start comes late, delivered once')
+})

@@ -65,6 +65,11 @@ export class FifoOrder<T> {
     // on a message that took a new route while older ones are still on their way), else here.
     const first = low !== undefined && low < seq ? low : seq
     if (!s) streams.set(origin, (s = stream(first, first, now)))
+    // A stream set up to wait for the tells this node holds on their way (`expect`, at activation)
+    // that delivered nothing yet: the sender knows an older one still out, so it waits from there
+    // (sim --swarm seed 325: n2 held n4's #2 and #3 when it restarted the agent, its stream began at
+    // #2, and n4's #1, parked at a leaving node, came after them).
+    else if (s.start !== undefined && s.next === s.start && first < s.start) s.next = s.start = first
     if (seq < s.next) return this.#late(s, seq, item)
     if (seq > s.next) {
       if (s.held.size === 0) s.heldSince = now
