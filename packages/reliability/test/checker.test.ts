@@ -125,6 +125,12 @@ t.test('whole-cluster semantics: at-least-once across a crash, exactly-once betw
   t.same(split(view('n2@1', 'n3', false, 3)), ['reliable-duplicate'], 'another node held down: a duplicate')
   t.same(split(view('n2@1', 'n1', false, 5)), ['reliable-duplicate'], 'held down only after the second handling: a duplicate')
   t.same(rules([up('s@1'), up('n1@1'), send(m, 's@1'), deliver(m, 'n1@1', 2), view('n1@1', 'n1', false, 3), deliver(m, 'n1@1', 4), healed]), ['fifo-order', 'reliable-duplicate'], 'twice on one life is never a split brain')
+  // The sender and the first handler held each other down in between: the release could not get
+  // through, so the sender sent the tell again (here to n2@1): at-least-once across the cut.
+  t.same(split(view('s@1', 'n1', false, 3)), ['split-brain-duplicate'], 'the sender held the first handler down in between: split-brain-duplicate')
+  t.same(split(view('n1@1', 's', false, 3)), ['split-brain-duplicate'], 'or the first handler held the sender down')
+  t.same(split(view('s@1', 'n2', false, 3)), ['reliable-duplicate'], 'the sender held only the second handler down: a duplicate')
+  t.same(split(view('s@1', 'n1', false, 0.5), view('s@1', 'n1', true, 1)), ['reliable-duplicate'], 'a cut between sender and handler healed before the handling: a duplicate')
   t.ok(TOLERATED.has('split-brain-duplicate') && !TOLERATED.has('reliable-duplicate'), 'only the split-brain rule is tolerated')
 
   // To an agent: lost unless its sender crashed; the agent's node does not matter.
