@@ -1203,6 +1203,7 @@ export class SwarmEngine implements Router {
     const key = directoryKey(moving.type, moving.id)
     const address = { type: moving.type, id: moving.id }
     this.#activating.add(key)
+    let activated = false
     try {
       // A copy already here when an agent is handed to this node is an orphan of an earlier
       // attempt whose answer was lost (the sender kept its copy, then moved it again): the copy
@@ -1243,9 +1244,14 @@ export class SwarmEngine implements Router {
         for (const w of orphanFifo?.held ?? []) this.#dispatch(w)
       }
       this.events.emit('agent-activated', { address, reason })
+      activated = true
     } finally {
       this.#activating.delete(key)
-      this.#retryParked(new Set([key]))
+      // A failed activation retries the mail parked for it a tick later. At once, a node whose
+      // actor system had stopped (crashed, its engine not yet) restarted the agent again from the
+      // retry, failed again, and so on in one chain of microtasks, for ever (sim --swarm seed 3383).
+      if (activated) this.#retryParked(new Set([key]))
+      else this.#clock.setTimeout(() => this.#retryParked(new Set([key])), this.#timings.tick)
     }
   }
 
