@@ -25,7 +25,7 @@ export async function startWorkerPair<R extends { address: string } = { address:
 }
 
 /** Run `work` and report the CPU both processes of the pair used meanwhile (percent of a core). */
-export async function withPairCpu<T>(pair: WorkerPair<{ address: string }>, work: () => Promise<T>): Promise<{ value: T; cpu: Record<string, number> }> {
+export async function withPairCpu<T>(pair: WorkerPair, work: () => Promise<T>): Promise<{ value: T; cpu: Record<string, number> }> {
   await Promise.all([pair.recv.cpuMark(), pair.send.cpuMark()])
   const value = await work()
   const [receiver, sender] = await Promise.all([pair.recv.cpuRead(), pair.send.cpuRead()])

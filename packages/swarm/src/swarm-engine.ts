@@ -1363,16 +1363,16 @@ export class SwarmEngine implements Router {
     for (let stranded = this.#stranded(); stranded.length > 0 && this.#clock.now() - rehomeFrom < this.#timings.parkTimeout && this.#mayFindHeir(this.#clock.now() - rehomeFrom); stranded = this.#stranded()) {
       this.#dialMembers()
       await this.#handToHeirs(stranded)
-      await new Promise<void>((r) => this.#clock.setTimeout(r, 50))
+      await this.#pause()
     }
     this.#handParkedToHeirs(false)
     this.#run(this.#fd.handle({ kind: 'leave', now: this.#clock.now() }))
     // Reliable messages this node accepted and no peer acknowledged yet would die with it too:
     // give them a bounded time to be (sim --swarm: a leaving sender's last tells were lost).
     const deadline = this.#clock.now() + LEAVE_DRAIN_MS
-    do await new Promise<void>((r) => this.#clock.setTimeout(r, 50))
+    do await this.#pause()
     // Tells passed on are waited for until done with downstream, so that their releases reach upstream.
-    while (this.#clock.now() < deadline && ([...this.#sessions].some((id) => unsettled(this.#t, id)) || this.#custodyTowardLive() > 0))
+    while (this.#clock.now() < deadline && (this.#anyUnsettled() || this.#custodyTowardLive() > 0))
     // Held toward a node this one has no session with (it crashed and nobody declared it yet, or
     // it was never reached): nobody else would send those again. Heirs take them, with whatever
     // was parked meanwhile (sim --swarm seed 45: a tell to an agent of a node that had just
@@ -1387,10 +1387,10 @@ export class SwarmEngine implements Router {
   }
 
   /**
-   * Leaving: for each live node still holding tells this one passed to it, another member takes
-   * custody of them (`{k:'ch'}`), and this node releases them upstream: they are the heir's now.
+   * Leaving: for each live node still holding tells this one passed to it (and `ready` for it),
+   * another member takes custody of them (`{k:'ch'}`), and this node releases them upstream: they
+   * are the heir's now. Returns whether it handed anything.
    */
-  /** Returns whether it handed anything. */
   #handCustodyToHeirs(ready: (node: string) => boolean = () => true): boolean {
     const stay = this.#heirs()
     let handed = false
@@ -1485,14 +1485,13 @@ export class SwarmEngine implements Router {
       if (stranded.length > 0) moving = this.#handToHeirs(stranded)?.finally(() => (moving = undefined))
       const now = this.#clock.now()
       if (this.#parked.size > 0 || moving !== undefined) quietSince = now
-      const acked = ![...this.#sessions].some((id) => unsettled(this.#t, id))
+      const acked = !this.#anyUnsettled()
       // Handed on and acknowledged: another member watches the node that has it (352: that one
-      // crashed after this node stopped). Not in the turn it was handed (not written yet, it
-      // counts as settled), nor while that node's session has anything unacknowledged: the
-      // watcher assumes the node has it.
-      // Handed in this turn: not written yet either, so the loop goes round again and waits for the
-      // heir's acknowledgement (custody-leave.test.ts failed one run in two: the leave stopped the
-      // transport in the turn it handed custody, and the heir never got it).
+      // crashed after this node stopped). Not in the turn parked tells were handed (not written
+      // yet, they count as settled), nor while that node's session has anything unacknowledged:
+      // the watcher assumes the node has it. Custody handed in this turn is not written yet
+      // either: the loop goes round again and waits for the heir's acknowledgement
+      // (custody-leave.test.ts failed one run in two: the transport stopped in that turn).
       const handedCustody: boolean = !handing && this.#custody.count() > 0 && this.#handCustodyToHeirs(this.#settledWith)
       handing = handedCustody
       // Unacknowledged after half the drain time: given up, unless a tell of this node's is among
@@ -1500,7 +1499,7 @@ export class SwarmEngine implements Router {
       const settled = this.#parked.size === 0 && (acked || (now - quietSince >= LEAVE_DRAIN_MS / 2 && this.#custody.count() === 0))
       if (now >= until || (settled && !handedCustody && moving === undefined && (stranded.length === 0 || !this.#mayFindHeir(now - from)))) break
       if (this.#parked.size > 0 || stranded.length > 0) this.#dialMembers()
-      await new Promise<void>((r) => this.#clock.setTimeout(r, 50))
+      await this.#pause()
     }
     // Out of time: what is still unacknowledged comes back from the transport and goes to heirs
     // like any parked tell (or is a dead letter, with nobody to take it).
@@ -1509,12 +1508,22 @@ export class SwarmEngine implements Router {
     // Written, not yet acknowledged: a bounded wait, or the transport stops with it.
     if (this.#handCustodyToHeirs()) {
       const deadline = this.#clock.now() + LEAVE_DRAIN_MS / 4
-      do await new Promise<void>((r) => this.#clock.setTimeout(r, 50))
-      while (this.#clock.now() < deadline && [...this.#sessions].some((id) => unsettled(this.#t, id)))
+      do await this.#pause()
+      while (this.#clock.now() < deadline && this.#anyUnsettled())
     }
   }
 
   readonly #settledWith = (node: string): boolean => !unsettled(this.#t, node)
+
+  /** Some session still has something unacknowledged. */
+  #anyUnsettled(): boolean {
+    return [...this.#sessions].some((id) => !this.#settledWith(id))
+  }
+
+  /** The leave's polling step (virtual time on a simulated clock). */
+  #pause(): Promise<void> {
+    return new Promise<void>((r) => this.#clock.setTimeout(r, 50))
+  }
 
   /**
    * Leaving, out of time: end the sessions still unacknowledged (sim --swarm seed 505: a tell sent
@@ -1524,7 +1533,7 @@ export class SwarmEngine implements Router {
    * and releases it while the first is still waiting in its mailbox.
    */
   #forgetUnsettled(): void {
-    for (const id of [...this.#sessions]) if (unsettled(this.#t, id)) this.#forget(id)
+    for (const id of [...this.#sessions]) if (!this.#settledWith(id)) this.#forget(id)
     this.#parkTowardSessionless()
   }
 

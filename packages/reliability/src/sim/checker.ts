@@ -6,9 +6,10 @@ export type Rule = (typeof RULES)[number]
 
 /**
  * Rules the documented guarantees allow: counted and reported, not failed (unless a run asks to
- * be strict). `split-brain-duplicate`: a reliable tell handled again by a copy of its agent that
- * the other side of a split brain started (docs/guarantees.md: at-least-once across a partition;
- * both sides keep working by design).
+ * be strict). `split-brain-duplicate`: a reliable tell handled again across a partition: by a copy
+ * of its agent that the other side started, or after the cut kept the first handler's release from
+ * its sender (docs/guarantees.md: at-least-once across a partition; both sides keep working by
+ * design).
  */
 export const TOLERATED: ReadonlySet<Rule> = new Set<Rule>(['split-brain-duplicate'])
 
@@ -69,8 +70,8 @@ export function check(events: readonly HistoryEvent[]): Violation[] {
 /**
  * Exactly once, except across a crash: a node that handled a message and crashed before its
  * acknowledgement went out cannot tell the sender, so the message is handled again where the
- * agent lives next. A repeat is a violation unless every earlier handling was on a node life
- * that crashed (`down` with `how: 'crash'`).
+ * agent lives next. A repeat is a violation unless every earlier handling is `excused` for it
+ * (a node life that crashed, `down` with `how: 'crash'`; or, for the tolerated rule, a split).
  */
 function isDuplicate(list: readonly Deliver[], excused: (earlier: Deliver, repeat: Deliver) => boolean): boolean {
   return list.slice(1).some((repeat, j) => !list.slice(0, j + 1).every((d) => excused(d, repeat)))
