@@ -81,6 +81,12 @@ t.test('atomic broadcast: clean as it is; broken runners are caught', async (t) 
   t.same(check(clean.events), [], 'the real atomic log passes')
   t.same(rules(runAtomicScenario({ seed: 4, breakMechanism: 'skip-delivery' }).events), ['atomic-partial'], 'a member that misses entries: atomic-partial')
   t.ok(rules(runAtomicScenario({ seed: 4, breakMechanism: 'swap-order' }).events).includes('atomic-order'), 'a member that delivers two entries in swapped order: atomic-order')
+  // Seed 335 restarts a member that had acknowledged entries; under its old id (an empty log that
+  // still counts as the member that stored them) a stale candidate wins and overwrites one.
+  const restarted = runAtomicScenario({ seed: 335 })
+  t.ok(restarted.events.some((e) => e.t === 'fault' && e.what.startsWith('restart')), 'seed 335 restarts a member')
+  t.same(check(restarted.events), [], 'restarted under a new id: clean')
+  t.ok(rules(runAtomicScenario({ seed: 335, breakMechanism: 'restart-same-id' }).events).includes('atomic-order'), 'restarted under its old id: atomic-order')
 })
 
 t.test('final-state rules: two live activations, diverging directories; nodes that died do not count', async (t) => {

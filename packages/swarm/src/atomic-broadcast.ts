@@ -3,7 +3,14 @@ import { Emitter } from './internal/emitter.js'
 import { Driver } from './internal/sim/driver.js'
 import type { NodeId } from './internal/sim/machine.js'
 import type { Prng } from './internal/sim/prng.js'
-import { atomicLog, NoQuorum, refusal, type AtomicLogEvent, type AtomicLogMsg, type AtomicLogRequest, type AtomicLogState } from './atomic-log.js'
+import { atomicLog, nodeOfMember, NoQuorum, refusal, type AtomicLogEvent, type AtomicLogMsg, type AtomicLogRequest, type AtomicLogState } from './atomic-log.js'
+
+/** An atomic log's message between nodes: from and to member ids (`node#incarnation`). */
+export interface AtomicWire {
+  readonly f: string
+  readonly to: string
+  readonly m: AtomicLogMsg
+}
 
 /** Events of an {@link AtomicChannel}. */
 export interface AtomicEvents {
@@ -16,8 +23,14 @@ export interface AtomicEvents {
  * Atomic broadcast (`node.atomic(name)`): every member delivers the same messages in the same
  * total order, through a leader-sequenced, majority-acknowledged log. `publish` resolves with the
  * message's position once a majority holds it, and rejects with `NoQuorum` when no majority is
- * reachable. The member list is fixed when the channel is first opened (by default the reachable
- * members at that moment): open it on every member after the cluster formed.
+ * reachable.
+ *
+ * Membership follows the cluster: the nodes that open the channel first bootstrap it with the
+ * members reachable then (open it on those after the cluster formed, so that they agree); a node
+ * that opens it later is added by the leader and delivers the whole log from the first message; a
+ * member not heard from for a while is removed. Each node takes part as `nodeId#incarnation`: a
+ * restarted node lost its log and its past votes, so it joins again as a new member (see
+ * {@link atomicLog}).
  *
  * @example
  * const orders = node.atomic('orders')
@@ -28,20 +41,46 @@ export class AtomicChannel {
   readonly driver: Driver<AtomicLogState, AtomicLogMsg, AtomicLogRequest, AtomicLogEvent, { members: readonly string[] }>
   readonly #events = new Emitter<AtomicEvents>()
   readonly #waiting = new Map<string, { resolve: (index: number) => void; reject: (e: Error) => void }>()
+  readonly #self: string
   #ref = 0
 
+  /**
+   * @param who `self` is this node's member id (`nodeId#incarnation`)
+   * @param bootstrap member ids, this node's included
+   * @param send carries a message to a node (the part of the member id before `#`)
+   */
   constructor(
     readonly name: string,
-    readonly members: readonly string[],
-    send: (to: NodeId, msg: AtomicLogMsg) => void,
+    bootstrap: readonly string[],
+    send: (node: string, wire: AtomicWire) => void,
     clock: Clock,
     who: { readonly self: NodeId; readonly rng: Prng },
   ) {
-    this.driver = new Driver(atomicLog(), who, { members }, {
+    this.#self = who.self
+    this.driver = new Driver(atomicLog(), who, { members: bootstrap }, {
       clock,
-      send,
+      send: (to, m) => send(nodeOfMember(to), { f: who.self, to, m }),
       emit: (ev) => this.#onEvent(ev),
     })
+  }
+
+  /** The members in force (`nodeId#incarnation`), as this node's log has them. */
+  get members(): readonly string[] {
+    return this.driver.state.members
+  }
+
+  /**
+   * A message from node `from` (as the transport authenticated it). One addressed to an earlier
+   * incarnation of this node, or claiming another node as its sender, is dropped.
+   */
+  receive(from: string, wire: AtomicWire): void {
+    if (wire.to !== this.#self || nodeOfMember(wire.f) !== from) return
+    this.driver.input({ type: 'recv', from: wire.f, msg: wire.m })
+  }
+
+  /** The cluster saw node `node` go down or come back: tell the log about its members. */
+  reachability(node: string, up: boolean): void {
+    for (const m of this.driver.state.members) if (m !== this.#self && nodeOfMember(m) === node) this.driver.input({ type: up ? 'peer-up' : 'peer-down', peer: m })
   }
 
   #onEvent(ev: AtomicLogEvent): void {

@@ -8,8 +8,17 @@ import type { Ctx, Effect, Input, Machine, NodeId } from './internal/sim/machine
  * delivers the same entries in the same order. A member on the minority side of a partition (or in
  * a cluster that lost its majority) refuses proposals with {@link NoQuorum}.
  *
- * Subset of Raft: fixed membership (given at init), no snapshots or log compaction, no
- * pre-vote. Inputs: `recv` of {@link AtomicLogMsg}, `timer`, `app` `{ type: 'propose', ref, payload }`,
+ * Membership changes one member at a time (Raft's single-server changes, §4 of Ongaro's thesis):
+ * the member list in force is the last `config` entry in a node's log, or the bootstrap list given
+ * at init while the log holds none (a leader's first entry writes it down). A node not in the
+ * config, or one that hears no leader, asks to `join` at every election timeout; the leader adds it
+ * (it then receives, and delivers, the whole log from the first entry), and removes a member it has
+ * not heard from for `removeAfter` ms, or whose node asks to join under a new id. Ids are
+ * `node#epoch` by convention: a process that lost its state (a restart, a reopened channel) must
+ * come back under a new epoch, because its votes and acknowledgements before are gone with it;
+ * {@link nodeOfMember} reads the node back, so a join under a new epoch replaces the old one.
+ *
+ * Subset of Raft: no snapshots or log compaction, no pre-vote. Inputs: `recv` of {@link AtomicLogMsg}, `timer`, `app` `{ type: 'propose', ref, payload }`,
  * and `peer-down` / `peer-up` from the runner's connections or failure detector: they tell a member
  * which side of a partition it is on, so that it refuses at once rather than after a timeout.
  * Effects: `send` and `emit` of {@link AtomicLogEvent} (`deliver` in log order; `committed` /
@@ -24,18 +33,29 @@ export interface AtomicLogOptions {
   readonly proposalTimeout?: number
   /** Most entries in one append. Default 64. */
   readonly maxBatch?: number
+  /** The leader removes a member it has not heard from for this long, ms. Default 10 election timeouts. */
+  readonly removeAfter?: number
 }
 
 export interface AtomicLogInit {
-  /** All members, this node included. The same list on every member. */
+  /**
+   * The bootstrap member list, this node included: in force until the log holds a config entry.
+   * The nodes that open the log first must pass the same list; a node that opens it later is
+   * added by the leader whatever list it passed (it is not in the log's config).
+   */
   readonly members: readonly NodeId[]
 }
 
 export interface LogEntry {
   readonly term: number
-  /** `origin/ref` of the proposal; null for the no-op a new leader appends to commit earlier terms. */
+  /**
+   * `origin/ref` of the proposal; null for the entries the log writes for itself: the no-op a new
+   * leader appends to commit earlier terms, and config entries.
+   */
   readonly id: string | null
   readonly payload: unknown
+  /** A config entry: the member list from this entry on (in force as soon as it is in a log). */
+  readonly config?: readonly NodeId[]
 }
 
 export type AtomicLogMsg =
@@ -46,6 +66,8 @@ export type AtomicLogMsg =
   | { readonly t: 'append-reply'; readonly term: number; readonly ok: boolean; readonly match: number }
   /** A follower forwards a proposal to the leader. */
   | { readonly t: 'propose'; readonly id: string; readonly payload: unknown }
+  /** `who` asks to become a member (sent by itself, or passed on to the leader by a member). */
+  | { readonly t: 'join'; readonly who: NodeId }
 
 export type AtomicLogRequest = { readonly type: 'propose'; readonly ref: string; readonly payload: unknown }
 
@@ -80,7 +102,15 @@ registerErrorClass(NoQuorum)
 export const refusal = (e: Extract<AtomicLogEvent, { type: 'refused' }>): NoQuorum => new NoQuorum(e.message, { ref: e.ref, definite: e.definite })
 
 export interface AtomicLogState {
+  /** The config in force: the last config entry in the log, else `bootstrap`. */
   readonly members: readonly NodeId[]
+  /** Index of the config entry in force; 0 while the bootstrap list is. */
+  readonly configIndex: number
+  readonly bootstrap: readonly NodeId[]
+  /** Leader only: nodes that asked to join, and when they last asked. */
+  readonly joining: Readonly<Record<NodeId, number>>
+  /** Leader only: when it took office (the floor of `heard` for members it never heard from). */
+  readonly since: number
   readonly term: number
   readonly votedFor: NodeId | null
   readonly role: Role
@@ -113,6 +143,30 @@ const idOf = (self: NodeId, ref: string): string => `${self}/${ref}`
 const refOf = (self: NodeId, id: string): string | null => (id.startsWith(`${self}/`) ? id.slice(self.length + 1) : null)
 
 /**
+ * The node part of a member id (`node#epoch`, or a bare node id).
+ *
+ * @example
+ * nodeOfMember('n3#1732') // 'n3'
+ */
+export const nodeOfMember = (id: NodeId): string => {
+  const at = id.indexOf('#')
+  return at < 0 ? id : id.slice(0, at)
+}
+
+/** The config in force after the log changed: the last config entry, else the bootstrap list. */
+const syncMembers = (d: Draft): void => {
+  for (let i = d.log.length; i > 0; i--) {
+    const config = d.log[i - 1]?.config
+    if (config === undefined) continue
+    d.members = config
+    d.configIndex = i
+    return
+  }
+  d.members = d.bootstrap
+  d.configIndex = 0
+}
+
+/**
  * @example
  * const log = atomicLog()
  * let { state, effects } = log.init(ctx, { members: ['a', 'b', 'c'] })
@@ -125,6 +179,7 @@ export function atomicLog(options: AtomicLogOptions = {}): Machine<AtomicLogStat
     heartbeat: options.heartbeat ?? 50,
     proposalTimeout: options.proposalTimeout ?? 3000,
     maxBatch: options.maxBatch ?? 64,
+    removeAfter: options.removeAfter ?? 10 * (options.electionTimeout ?? 300),
   }
   const others = (d: Draft, ctx: Ctx): NodeId[] => d.members.filter((m) => m !== ctx.self)
   const armElection = (ctx: Ctx, fx: Eff[]): void => {
@@ -183,7 +238,12 @@ export function atomicLog(options: AtomicLogOptions = {}): Machine<AtomicLogStat
   const becomeLeader = (d: Draft, ctx: Ctx, fx: Eff[]): void => {
     d.role = 'leader'
     d.leader = ctx.self
-    d.log = [...d.log, { term: d.term, id: null, payload: null }]
+    d.since = ctx.now
+    d.joining = {}
+    // The first leader writes the bootstrap list down, so that a node that joins later learns it
+    // from the log like any later config.
+    d.log = [...d.log, d.configIndex === 0 ? { term: d.term, id: null, payload: null, config: d.members } : { term: d.term, id: null, payload: null }]
+    syncMembers(d)
     const next: Record<NodeId, number> = {}
     const match: Record<NodeId, number> = {}
     for (const p of others(d, ctx)) {
@@ -195,6 +255,52 @@ export function atomicLog(options: AtomicLogOptions = {}): Machine<AtomicLogStat
     roleEvent(d, fx)
     for (const p of others(d, ctx)) sendAppend(d, p, fx)
     advanceCommit(d, ctx, fx) // a cluster of one commits alone
+  }
+
+  /**
+   * Writes a new config (one member more or fewer than the one in force) and puts it in force at
+   * once, as Raft's single-server changes do: any majority of the old list and any of the new meet.
+   */
+  const changeConfig = (d: Draft, ctx: Ctx, members: readonly NodeId[], fx: Eff[]): void => {
+    d.log = [...d.log, { term: d.term, id: null, payload: null, config: [...members].sort() }]
+    syncMembers(d)
+    for (const p of others(d, ctx)) {
+      if (d.next[p] !== undefined) continue
+      d.next = { ...d.next, [p]: lastIndex(d) }
+      d.match = { ...d.match, [p]: 0 }
+      d.heard = { ...d.heard, [p]: ctx.now }
+    }
+    for (const p of others(d, ctx)) sendAppend(d, p, fx)
+    advanceCommit(d, ctx, fx)
+  }
+
+  /**
+   * The leader's membership housekeeping, one change at a time and only once it has committed an
+   * entry of its own term and the last change (the conditions that keep single-server changes
+   * safe): a member it has not heard from for `removeAfter`, or whose node asks to join under a
+   * new id (it restarted and lost its state), goes; then a node that asked to join comes in.
+   */
+  const reconcile = (d: Draft, ctx: Ctx, fx: Eff[]): void => {
+    if (d.role !== 'leader' || termAt(d, d.commit) !== d.term || d.configIndex > d.commit) return
+    const asking = Object.keys(d.joining)
+      .filter((j) => ctx.now - (d.joining[j] ?? -Infinity) < o.removeAfter && nodeOfMember(j) !== nodeOfMember(ctx.self))
+      .sort()
+    const replaced = (p: NodeId): boolean => asking.some((j) => j !== p && nodeOfMember(j) === nodeOfMember(p))
+    const silent = (p: NodeId): boolean => ctx.now - Math.max(d.heard[p] ?? -Infinity, d.since) > o.removeAfter
+    const gone = others(d, ctx).find((p) => replaced(p) || silent(p))
+    if (gone !== undefined) return changeConfig(d, ctx, d.members.filter((m) => m !== gone), fx)
+    const joiner = asking.find((j) => !d.members.some((m) => nodeOfMember(m) === nodeOfMember(j)))
+    if (joiner === undefined) return
+    const { [joiner]: _in, ...rest } = d.joining
+    d.joining = rest
+    changeConfig(d, ctx, [...d.members, joiner], fx)
+  }
+
+  /** No leader heard for an election timeout: ask to join (in case this node is not, or no longer, in the config), and stand for election if it is. */
+  const electionTimeout = (d: Draft, ctx: Ctx, fx: Eff[]): void => {
+    for (const p of others(d, ctx)) fx.push({ type: 'send', to: p, msg: { t: 'join', who: ctx.self } })
+    if (d.members.includes(ctx.self)) startElection(d, ctx, fx)
+    else armElection(ctx, fx)
   }
 
   const startElection = (d: Draft, ctx: Ctx, fx: Eff[]): void => {
@@ -254,7 +360,10 @@ export function atomicLog(options: AtomicLogOptions = {}): Machine<AtomicLogStat
       if (reachable(d, ctx) < majority(d)) {
         // A leader cut off from its majority stops leading, so that its side refuses proposals.
         becomeFollower(d, ctx, d.term, null, fx)
-      } else for (const p of others(d, ctx)) sendAppend(d, p, fx)
+      } else {
+        for (const p of others(d, ctx)) sendAppend(d, p, fx)
+        reconcile(d, ctx, fx)
+      }
     }
     for (const [ref, p] of Object.entries(d.pending)) {
       if (ctx.now >= p.deadline) {
@@ -270,8 +379,17 @@ export function atomicLog(options: AtomicLogOptions = {}): Machine<AtomicLogStat
   }
 
   const receive = (d: Draft, ctx: Ctx, from: NodeId, msg: AtomicLogMsg, fx: Eff[]): void => {
-    if (!d.members.includes(from)) return
     d.heard = { ...d.heard, [from]: ctx.now }
+    if (msg.t === 'join') {
+      if (d.members.includes(msg.who)) return
+      if (d.role === 'leader') d.joining = { ...d.joining, [msg.who]: ctx.now }
+      else if (d.leader !== null && from === msg.who) fx.push({ type: 'send', to: d.leader, msg })
+      return
+    }
+    // Votes and acknowledgements count only from members of the config in force: a node removed
+    // (or not yet added) must not sway an election or a commit. Appends come from any leader (a
+    // joining node may not know the current one yet) and proposals from any node.
+    if ((msg.t === 'vote-req' || msg.t === 'vote' || msg.t === 'append-reply') && !d.members.includes(from)) return
     if (msg.t !== 'propose' && msg.term > d.term) becomeFollower(d, ctx, msg.term, null, fx)
     switch (msg.t) {
       case 'vote-req': {
@@ -308,6 +426,7 @@ export function atomicLog(options: AtomicLogOptions = {}): Machine<AtomicLogStat
           log = [...log.slice(0, index - 1), e] // a conflicting suffix goes: the leader's log wins
         })
         d.log = log
+        syncMembers(d)
         const matched = msg.prevIndex + msg.entries.length
         d.commit = Math.max(d.commit, Math.min(msg.commit, matched))
         apply(d, ctx, fx)
@@ -339,7 +458,7 @@ export function atomicLog(options: AtomicLogOptions = {}): Machine<AtomicLogStat
       armElection(ctx, fx)
       const members = [...new Set([...init.members, ctx.self])].sort()
       return {
-        state: { members, term: 0, votedFor: null, role: 'follower', leader: null, log: [], commit: 0, applied: 0, votes: [], next: {}, match: {}, heard: {}, down: {}, pending: {} },
+        state: { members, configIndex: 0, bootstrap: members, joining: {}, since: 0, term: 0, votedFor: null, role: 'follower', leader: null, log: [], commit: 0, applied: 0, votes: [], next: {}, match: {}, heard: {}, down: {}, pending: {} },
         effects: fx,
       }
     },
@@ -352,13 +471,13 @@ export function atomicLog(options: AtomicLogOptions = {}): Machine<AtomicLogStat
           break
         case 'timer':
           if (input.name === ATOMIC_TICK) tick(d, ctx, fx)
-          else if (input.name === ATOMIC_ELECTION && d.role !== 'leader') startElection(d, ctx, fx)
+          else if (input.name === ATOMIC_ELECTION && d.role !== 'leader') electionTimeout(d, ctx, fx)
           break
         case 'app':
           propose(d, ctx, input.req.ref, input.req.payload, fx)
           break
         case 'peer-down':
-          if (d.members.includes(input.peer)) d.down = { ...d.down, [input.peer]: ctx.now }
+          d.down = { ...d.down, [input.peer]: ctx.now }
           break
         case 'peer-up': {
           const { [input.peer]: _up, ...rest } = d.down

@@ -12,8 +12,8 @@ import { OverlayStack, type StackEvent, type StackMsg, type StackRequest } from 
 import { causalBroadcast, type CausalEvent, type CausalMsg, type CausalRequest, type CausalState } from './causal-broadcast.js'
 import { CRDT_TICK, type CrdtMapMsg, type Semantics } from './crdt-map.js'
 import { SharedState } from './gossip-state.js'
-import { AtomicChannel } from './atomic-broadcast.js'
-import { NoQuorum, type AtomicLogMsg } from './atomic-log.js'
+import { AtomicChannel, type AtomicWire } from './atomic-broadcast.js'
+import { nodeOfMember, NoQuorum } from './atomic-log.js'
 import { chooseTopology, clientServer, fullMesh, hyparview, hyparviewSizes, type TopologyFactory, type TopologyKind } from './topology.js'
 import { coordinatorOf, hasQuorum, partitionChange, partitionView, type PartitionView } from './partition.js'
 
@@ -86,7 +86,10 @@ function wellFormed({ s, m }: XWire): boolean {
   if (s === 'cf') return typeof m['type'] === 'string' && typeof m['id'] === 'string' && typeof m['h'] === 'number'
   if (s === 'dq' || s === 'dr') return typeof m['type'] === 'string' && typeof m['id'] === 'string'
   if (s.startsWith('st:')) return (m['t'] === 'digest' && isObject(m['digest'])) || ((m['t'] === 'delta' || m['t'] === 'sync') && isObject(m['delta']))
-  if (s.startsWith('at:')) return typeof m['t'] === 'string' && typeof m['term'] === 'number' || m['t'] === 'propose'
+  if (s.startsWith('at:')) {
+    const a = m['m']
+    return typeof m['f'] === 'string' && typeof m['to'] === 'string' && isObject(a) && (typeof a['term'] === 'number' || a['t'] === 'propose' || (a['t'] === 'join' && typeof a['who'] === 'string'))
+  }
   return false
 }
 
@@ -258,7 +261,7 @@ export class ClusterServices {
       else if (s === 'dq') this.#answerHostQuery(from, m as AgentAddress)
       else if (s === 'dr') void this.#onHostAnswer(from, m as AgentAddress & { hosts?: unknown })
       else if (s.startsWith('st:')) this.#maps.get(s.slice(3))?.driver.input({ type: 'recv', from, msg: m as CrdtMapMsg })
-      else if (s.startsWith('at:')) this.#logs.get(s.slice(3))?.driver.input({ type: 'recv', from, msg: m as AtomicLogMsg })
+      else if (s.startsWith('at:')) this.#logs.get(s.slice(3))?.receive(from, m as AtomicWire)
       else this.counters.badInput++
     } catch {
       this.counters.badInput++
@@ -314,7 +317,7 @@ export class ClusterServices {
       this.#peers.delete(peer)
       this.#stack.input({ type: 'peer-down', peer })
       for (const m of this.#maps.values()) m.driver.input({ type: 'peer-down', peer })
-      for (const l of this.#logs.values()) l.driver.input({ type: 'peer-down', peer })
+      for (const l of this.#logs.values()) l.reachability(peer, false)
     }
     for (const peer of ups) {
       this.#peers.add(peer)
@@ -325,7 +328,7 @@ export class ClusterServices {
       }
       this.#stack.input({ type: 'peer-up', peer })
       for (const m of this.#maps.values()) m.driver.input({ type: 'peer-up', peer })
-      for (const l of this.#logs.values()) l.driver.input({ type: 'peer-up', peer })
+      for (const l of this.#logs.values()) l.reachability(peer, true)
     }
   }
 
@@ -558,10 +561,20 @@ export class ClusterServices {
   atomic(name: string, members: readonly string[] | undefined): AtomicChannel {
     let a = this.#logs.get(name)
     if (a === undefined) {
-      const list = [...new Set(members ?? this.#view.reachable)].sort()
-      a = new AtomicChannel(name, list, (to, msg) => this.send(to, `at:${name}`, msg), this.#i.clock, { self: this.#i.self, rng: this.#rng })
+      // Members are `nodeId#incarnation` (a restarted node joins again as a new member): the
+      // bootstrap list names each node by the incarnation its session here has; a node with no
+      // session now is left out, and joins when it opens the channel.
+      const { transport } = this.#i
+      const incarnations = new Map(transport.peers().map((p) => [p.nodeId, p.incarnation]))
+      incarnations.set(this.#i.self, transport.incarnation)
+      const list = [...new Set(members ?? this.#view.reachable)].flatMap((id) => {
+        const inc = incarnations.get(id)
+        return inc === undefined ? [] : [`${id}#${inc}`]
+      })
+      const self = `${this.#i.self}#${transport.incarnation}`
+      a = new AtomicChannel(name, list, (to, wire) => this.send(to, `at:${name}`, wire), this.#i.clock, { self, rng: this.#rng })
       this.#logs.set(name, a)
-      for (const peer of list) if (peer !== this.#i.self && !this.#peers.has(peer)) a.driver.input({ type: 'peer-down', peer })
+      for (const peer of list) if (nodeOfMember(peer) !== this.#i.self && !this.#peers.has(nodeOfMember(peer))) a.reachability(nodeOfMember(peer), false)
     }
     return a
   }

@@ -390,8 +390,10 @@ export class Swarm {
   }
 
   /**
-   * An atomic (total-order) broadcast channel. `members` defaults to the reachable members when it
-   * is first opened on this node: open it on every member after the cluster formed.
+   * An atomic (total-order) broadcast channel. `members` (node ids, default: the reachable members)
+   * bootstraps it when no channel of that name runs yet: open it on the first members after the
+   * cluster formed, so that they agree. A node that opens it later, or again after a restart, is
+   * added by the leader and delivers the whole log; a member silent for 3 s is removed.
    *
    * @example
    * const log = node.atomic('ledger')

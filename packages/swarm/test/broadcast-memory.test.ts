@@ -116,6 +116,50 @@ t.test('atomic broadcast: one total order everywhere; NoQuorum on the minority',
   t.ok(i > 15, 'the majority side keeps ordering')
 })
 
+t.test('atomic broadcast follows the cluster: a late node and a restarted one join and deliver the whole log; a crashed one is removed', async (t) => {
+  const { c, ids } = await cluster(73, 3)
+  t.teardown(() => c.close())
+  const logs = new Map<string, string[]>()
+  const open = (id: string) => {
+    const log = c.nodes.get(id)!.atomic('ledger')
+    if (!logs.has(id)) log.on('deliver', (d) => logs.get(id)!.push(String(d.payload)))
+    logs.set(id, logs.get(id) ?? [])
+    return log
+  }
+  for (const id of ids) open(id)
+  for (let k = 0; k < 6; k++) await open(ids[k % 3]!).publish(`early-${k}`)
+  const members = () => [...open('n0').members]
+  // A node that joins the cluster and opens the channel afterwards.
+  await c.add('n3', ['n0'], { agents: AGENTS })
+  await c.until(() => c.converged(), 'n3 in the membership')
+  open('n3')
+  await c.until(() => members().some((m) => m.startsWith('n3#')), 'n3 in the config')
+  await c.until(() => logs.get('n3')!.length >= 6, 'n3 caught up')
+  t.same(logs.get('n3')!.slice(0, 6), logs.get('n0')!.slice(0, 6), 'n3 delivered the log from the first message, in the same order')
+  // A node that crashes and comes back: its log is gone, so it is a new member.
+  const before = members().find((m) => m.startsWith('n2#'))!
+  c.crash('n2')
+  logs.delete('n2')
+  c.net.restart('n2')
+  await c.add('n2', ['n0'], { agents: AGENTS })
+  await c.until(() => c.converged(), 'n2 back in the membership')
+  open('n2')
+  await c.until(() => members().some((m) => m.startsWith('n2#') && m !== before), 'n2 in the config under its new incarnation')
+  t.notOk(members().includes(before), `its old incarnation (${before}) left the config`)
+  await c.until(() => logs.get('n2')!.length >= 6, 'n2 caught up')
+  t.same(logs.get('n2')!.slice(0, 6), logs.get('n0')!.slice(0, 6), 'the restarted n2 delivered the whole log again, in the same order')
+  t.equal(members().length, 4)
+  // Two members crash, one after the other: each is removed, so the other two keep ordering.
+  c.crash('n1')
+  await c.until(() => members().length === 3, 'n1 removed', 20_000)
+  c.crash('n3')
+  await c.until(() => members().length === 2, 'n3 removed', 20_000)
+  const i = await open('n2').publish('after-two-crashes')
+  await c.until(() => logs.get('n0')!.includes('after-two-crashes'), 'delivered on n0')
+  t.equal(logs.get('n0')!.indexOf('after-two-crashes') + 1, logs.get('n0')!.length, `ordered at ${i} with 2 of the 4 members gone`)
+  t.same(logs.get('n2'), logs.get('n0')!.slice(-logs.get('n2')!.length), 'n2 and n0 agree')
+})
+
 t.test('groups: members across the cluster; a group broadcast reaches members only', async (t) => {
   const { c, ids } = await cluster(81, 4)
   t.teardown(() => c.close())

@@ -10,6 +10,8 @@ const members = ['a', 'b', 'c', 'd', 'e']
 
 interface Cluster {
   sim: Simulator<AtomicLogMsg, AtomicLogEvent>
+  /** Starts a node (new, or a crashed one's id again) with an empty log and this bootstrap list. */
+  add: (id: string, bootstrap: readonly string[]) => void
   delivered: Map<string, string[]>
   committed: Map<string, string[]>
   refused: Map<string, AtomicLogEvent[]>
@@ -29,16 +31,20 @@ function cluster(seed: number, net: Partial<SimOptions> = {}): Cluster {
     if (ev.type === 'committed') committed.get(node)?.push(ev.ref)
     if (ev.type === 'refused') refused.get(node)?.push(ev)
   }
-  for (const m of members) {
-    sim.add(m, (ctx) => {
-      const made = machineProcess(atomicLog(), ctx, { members })
-      states.set(m, () => made.proc.runner.state)
+  const add = (id: string, bootstrap: readonly string[]): void => {
+    for (const m of [delivered, committed]) m.set(id, [])
+    refused.set(id, [])
+    sim.add(id, (ctx) => {
+      const made = machineProcess(atomicLog(), ctx, { members: bootstrap })
+      states.set(id, () => made.proc.runner.state)
       return made
     })
   }
+  for (const m of members) add(m, members)
   const state = (id: string): AtomicLogState => (states.get(id) as () => AtomicLogState)()
   return {
     sim,
+    add,
     delivered,
     committed,
     refused,
@@ -174,6 +180,115 @@ t.test('same seed, same sequence', async (t) => {
     return JSON.stringify(c.delivered.get('c'))
   }
   t.equal(run(), run())
+})
+
+// ---- membership changes ----
+
+/** `a` and `b` agree wherever both delivered: one is a prefix of the other. */
+const prefixes = (a: readonly string[], b: readonly string[]): boolean => {
+  const n = Math.min(a.length, b.length)
+  return JSON.stringify(a.slice(0, n)) === JSON.stringify(b.slice(0, n))
+}
+
+/**
+ * Of 3 members, the leader L and F store x while C is cut off; both crash, F restarts empty, and
+ * C comes back. Returns what L delivered and what C delivered after proposing y.
+ */
+function restartScenario(seed: number, restartedId: (f: string) => string): { l: string[]; c: string[]; x: string } {
+  const three = ['a', 'b', 'c']
+  const c = cluster(seed)
+  for (const m of members.filter((m) => !three.includes(m))) c.sim.crash(m)
+  c.sim.runWhile(() => c.leaders().length === 1, 5000)
+  // A config with just a, b and c: the 5 of the helper shrink to them by removals.
+  c.sim.runWhile(() => c.state(c.leaders()[0] as string).members.length === 3 && c.state(c.leaders()[0] as string).commit >= c.state(c.leaders()[0] as string).configIndex, 10_000)
+  const L = c.leaders()[0] as string
+  const [F, C] = three.filter((m) => m !== L) as [string, string]
+  c.propose(L, 'w')
+  c.sim.runFor(500)
+  c.sim.partition([[L, F], [C]])
+  c.sim.runFor(100)
+  c.propose(L, 'x')
+  c.sim.runFor(500)
+  c.sim.crash(F)
+  c.sim.crash(L)
+  c.sim.runFor(100) // L's appends still on their way die at the cut, before it heals
+  const again = restartedId(F)
+  c.add(again, [L, C, again])
+  c.sim.heal()
+  c.sim.runFor(1500)
+  c.propose(C, 'y')
+  c.sim.runFor(3000)
+  return { l: c.delivered.get(L) ?? [], c: c.delivered.get(C) ?? [], x: `${L}/x` }
+}
+
+t.test('a member that restarts empty comes back under a new id: it cannot help a stale candidate overwrite a committed entry', async (t) => {
+  const safe = restartScenario(41, (f) => `${f}#1`)
+  t.ok(safe.l.includes(safe.x), 'x was committed and delivered by the old leader')
+  t.ok(prefixes(safe.l, safe.c), `C agrees with what the old leader delivered (C: ${safe.c.join(' ')})`)
+  // The mechanism broken on purpose: the restarted member reuses its old id, and votes as if it
+  // still held what it acknowledged before the crash.
+  const amnesia = restartScenario(41, (f) => f)
+  t.notOk(prefixes(amnesia.l, amnesia.c), `reusing the id loses the committed x (C: ${amnesia.c.join(' ')}, old leader: ${amnesia.l.join(' ')})`)
+})
+
+t.test('nodes that open the log later join it, deliver it from the start, and count toward the majority', async (t) => {
+  const c = cluster(42, { loss: 0.05 })
+  for (const m of ['d', 'e']) c.sim.crash(m)
+  c.sim.runWhile(() => c.leaders().length === 1, 5000)
+  const early = stream(c, c.sim.now, 30, 20, 'early').filter((id) => !id.startsWith('d/') && !id.startsWith('e/'))
+  c.sim.runFor(30 * 20 + 5000) // d and e leave the config meanwhile (not heard for removeAfter)
+  const L = c.leaders()[0] as string
+  t.same(c.state(L).members, ['a', 'b', 'c'], 'the crashed d and e were removed')
+  for (const j of ['d#1', 'e#1']) c.add(j, ['a', 'b', 'c', j])
+  t.ok(c.sim.runWhile(() => c.state(L).members.length === 5, 5000), 'both joined')
+  c.sim.runFor(2000)
+  const base = c.delivered.get('a') ?? []
+  t.same(base.filter((id) => id.includes('/early')).sort(), early.sort(), 'the early proposals of a, b and c delivered')
+  for (const j of ['d#1', 'e#1']) t.same(c.delivered.get(j), base, `${j} delivered the whole log, in the same order`)
+  // Two of the first three crash: the joiners make the majority (3 of 5).
+  const [x, y] = ['a', 'b', 'c'].filter((m) => m !== L)
+  c.sim.crash(x as string)
+  c.sim.crash(y as string)
+  c.propose('d#1', 'late')
+  c.sim.runFor(3000)
+  t.ok(c.delivered.get(L)?.includes('d#1/late'), 'committed with 3 of 5 live')
+  t.ok(c.delivered.get('e#1')?.includes('d#1/late'))
+})
+
+t.test('members that stay silent are removed one at a time, so the log survives failures one after another', async (t) => {
+  const c = cluster(43)
+  c.sim.runWhile(() => c.leaders().length === 1, 5000)
+  const L = c.leaders()[0] as string
+  const rest = members.filter((m) => m !== L)
+  for (const [k, victim] of rest.slice(0, 3).entries()) {
+    c.sim.crash(victim)
+    c.sim.runFor(5000)
+    t.equal(c.state(L).members.length, 4 - k, `${victim} removed: ${c.state(L).members.join(',')}`)
+    c.propose(L, `after-${victim}`)
+    c.sim.runFor(1000)
+    t.ok(c.delivered.get(L)?.includes(`${L}/after-${victim}`), `still commits after ${k + 1} of 5 crashed`)
+  }
+  const last = rest[3] as string
+  t.same(c.delivered.get(last), c.delivered.get(L), 'the other survivor agrees')
+})
+
+t.test('a member cut off long enough to be removed asks to join again after the heal, and catches up', async (t) => {
+  const c = cluster(44)
+  c.sim.runWhile(() => c.leaders().length === 1, 5000)
+  const L = c.leaders()[0] as string
+  const cut = members.find((m) => m !== L) as string
+  c.sim.partition([[cut], members.filter((m) => m !== cut)])
+  const during = stream(c, c.sim.now, 20, 20, 'during')
+  c.sim.runFor(5000)
+  t.notOk(c.state(L).members.includes(cut), 'removed while cut off')
+  c.sim.heal()
+  t.ok(c.sim.runWhile(() => c.state(L).members.includes(cut), 5000), 'back in the config')
+  c.sim.runFor(2000)
+  t.same(c.delivered.get(cut), c.delivered.get(L), 'caught up: the same sequence')
+  const refused = new Set((c.refused.get(cut) ?? []).flatMap((r) => (r.type === 'refused' ? [`${cut}/${r.ref}`] : [])))
+  const own = during.filter((id) => id.startsWith(`${cut}/`))
+  t.same(own.filter((id) => !refused.has(id) && !c.delivered.get(L)?.includes(id)), [], 'each of its own proposals while cut off was refused, or delivered')
+  t.ok(refused.size > 0)
 })
 
 // ---- single rules, stepped by hand ----
