@@ -137,6 +137,14 @@ t.test('whole-cluster semantics: at-least-once across a crash, exactly-once betw
   t.same(split(view('n1@1', 's', false, 3)), ['split-brain-duplicate'], 'or the first handler held the sender down')
   t.same(split(view('s@1', 'n2', false, 3)), ['reliable-duplicate'], 'the sender held only the second handler down: a duplicate')
   t.same(split(view('s@1', 'n1', false, 0.5), view('s@1', 'n1', true, 1)), ['reliable-duplicate'], 'a cut between sender and handler healed before the handling: a duplicate')
+  // A node that joined while the sender was cut off: the sender, up first, never learned of it,
+  // so it did not count it as a member (sim --swarm seed 1490). One that came up after the first
+  // handler must learn of it from the cluster: not knowing it excuses nothing.
+  const joined: HistoryEvent[] = [up('s@1'), up('n2@1'), view('s@1', 'n2', true, 0.2), { t: 'up', at: 0.5, node: 'n1@1' }, view('n2@1', 'n1', true, 0.6), send(m, 's@1'), deliver(m, 'n1@1', 2), deliver(m, 'n2@1', 4), healed]
+  t.same(rules(joined), ['split-brain-duplicate'], 'the sender never learned of the first handler, which joined after it: split-brain-duplicate')
+  t.same(rules([...joined.slice(0, 5), view('s@1', 'n1', true, 1), ...joined.slice(5)]), ['reliable-duplicate'], 'the sender knew the first handler throughout: a duplicate')
+  const young: HistoryEvent[] = [up('s@1'), up('n1@1'), view('s@1', 'n1', true, 0.2), { t: 'up', at: 1, node: 'n2@1' }, view('n2@1', 's', true, 1.1), view('n1@1', 'n2', true, 1.2), send(m, 's@1', 1.5), deliver(m, 'n1@1', 2), deliver(m, 'n2@1', 4), healed]
+  t.same(rules(young), ['reliable-duplicate'], 'a node that came up after the first handler and had not learned of it: a duplicate')
   t.ok(TOLERATED.has('split-brain-duplicate') && !TOLERATED.has('reliable-duplicate'), 'only the split-brain rule is tolerated')
 
   // To an agent: lost unless its sender crashed; the agent's node does not matter.

@@ -83,7 +83,7 @@ const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'obj
 function wellFormed({ s, m }: XWire): boolean {
   if (!isObject(m)) return false
   if (s === 'ov') return (m['l'] === 'ov' || m['l'] === 'pt') && isObject(m['m']) && typeof m['m']['t'] === 'string'
-  if (s === 'cf') return typeof m['type'] === 'string' && typeof m['id'] === 'string' && typeof m['h'] === 'number'
+  if (s === 'cf') return typeof m['type'] === 'string' && typeof m['id'] === 'string' && typeof m['h'] === 'number' && (m['u'] === undefined || typeof m['u'] === 'string')
   if (s === 'dq' || s === 'dr') return typeof m['type'] === 'string' && typeof m['id'] === 'string'
   if (s.startsWith('st:')) return (m['t'] === 'digest' && isObject(m['digest'])) || ((m['t'] === 'delta' || m['t'] === 'sync') && isObject(m['delta']))
   if (s.startsWith('at:')) {
@@ -103,6 +103,8 @@ interface Conflict {
   readonly h: number
   /** The loser's fifo counters: what it delivered stays delivered at the winner. */
   readonly f?: Counters
+  /** Unique per conflict (`node#incarnation/n`): a copy sent again after a lost ack merges once. */
+  readonly u?: string
 }
 
 /** Counters off the wire; anything else is left out (the conflict still carries its state). */
@@ -126,6 +128,9 @@ interface Suspended {
   readonly state: unknown
   readonly input: unknown
 }
+
+/** How long a node remembers a conflict it merged (a copy sent again after a lost ack comes within seconds). */
+const MERGED_TTL = 10 * 60_000
 
 /** Conflict retries (× `conflictRetry` ms) before an agent no copy of which runs is restored from the conflict's state. */
 const ORPHAN_TRIES = 10
@@ -185,11 +190,14 @@ export class ClusterServices {
   readonly #maps = new Map<string, SharedState>()
   readonly #logs = new Map<string, AtomicChannel>()
   readonly #coordinators = new Map<string, string | undefined>()
+  /** Conflicts merged here (by `u`), until when they are remembered; insertion-ordered. */
+  readonly #merged = new Map<string, number>()
+  #conflictSeq = 0
   #joinedOverlay = false
   #closed = false
   /** Local agents the directory gave to another live node at the last sweep. */
   #stale = new Set<string>()
-  readonly counters = { restoredFromConflict: 0, badInput: 0, duplicatesStopped: 0, conflicts: 0, conflictsMerged: 0, conflictsLost: 0, reconnects: 0, refused: 0 }
+  readonly counters = { restoredFromConflict: 0, badInput: 0, duplicatesStopped: 0, conflicts: 0, conflictsMerged: 0, conflictsRepeated: 0, conflictsLost: 0, reconnects: 0, refused: 0 }
 
   constructor(init: ServicesInit) {
     this.#i = init
@@ -460,7 +468,23 @@ export class ClusterServices {
 
   #sendConflict(c: Conflict): void {
     this.counters.conflicts++
-    this.#forwardConflict(c, 0)
+    this.#forwardConflict({ ...c, u: `${this.#i.self}#${this.#i.transport.incarnation}/${++this.#conflictSeq}` }, 0)
+  }
+
+  /**
+   * Whether conflict `u` was merged here already (the loser sent it again: its session ended
+   * before the ack came back, though the first copy arrived). Otherwise remembers it from now.
+   */
+  #seenConflict(u: string | undefined): boolean {
+    if (u === undefined) return false
+    const now = this.#i.clock.now()
+    for (const [k, until] of this.#merged) {
+      if (until > now) break
+      this.#merged.delete(k)
+    }
+    if (this.#merged.has(u)) return true
+    this.#merged.set(u, now + MERGED_TTL)
+    return false
   }
 
   /** To the node the directory names as the winner; retried while it has no session yet (right after a heal). */
@@ -488,6 +512,7 @@ export class ClusterServices {
     const address = { type: c.type, id: c.id }
     const f = countersOf(c.f)
     if (system.hosts(address)) {
+      if (this.#seenConflict(c.u)) return void this.counters.conflictsRepeated++
       if (f !== undefined) engine.mergeOrder(address, f)
       const agent = system.agentOf(system.refOf(address)) as unknown as Partial<ConflictAware>
       if (typeof agent.onConflict === 'function') {
@@ -511,6 +536,7 @@ export class ClusterServices {
     if (tries >= ORPHAN_TRIES && entry?.node === this.#i.self && entry.status === 'active' && cls !== undefined && !this.#closed && !engine.isMoving(address)) {
       try {
         system.restoreAgent(cls, c.id, c.state, entry.input === undefined ? {} : { input: entry.input })
+        this.#seenConflict(c.u)
         if (f !== undefined) engine.mergeOrder(address, f)
         this.counters.restoredFromConflict++
         return

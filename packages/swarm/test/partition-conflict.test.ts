@@ -16,10 +16,11 @@ type Lose = (to: string, payload: unknown) => boolean
 
 /**
  * A memory transport that, for the first message matching `lose`, does what a transport does when
- * the session ends before the peer acknowledged it: the message never arrives, and `peer-down`
- * hands it back as unacknowledged (the session comes straight back up, as after a flap).
+ * the session ends before the peer acknowledged it: the message never arrives (or, with
+ * `arrives`, it does and only its ack is lost), and `peer-down` hands it back as unacknowledged
+ * (the session comes straight back up, as after a flap).
  */
-function losingTransport(c: MemoryCluster, nodeId: string, lose: Lose): Transport {
+function losingTransport(c: MemoryCluster, nodeId: string, lose: Lose, arrives = false): Transport {
   const inner = createMemoryTransport(c.net, { nodeId, cluster: 'test', secret: SECRET, channels: { default: { parallelism: 1 } } })
   const downs: ((d: TransportEvents['peer-down']) => void)[] = []
   const ups: ((p: PeerInfo) => void)[] = []
@@ -37,6 +38,7 @@ function losingTransport(c: MemoryCluster, nodeId: string, lose: Lose): Transpor
         return (to: string, payload: unknown, options?: { channel?: string; guarantee?: readonly string[]; key?: string }) => {
           if (!armed || !lose(to, payload)) return target.send(to, payload, options as Parameters<Transport['send']>[2])
           armed = false
+          if (arrives) target.send(to, payload, options as Parameters<Transport['send']>[2])
           const peer = target.peers().find((p) => p.nodeId === to) ?? { nodeId: to, incarnation: 0, address: '' }
           const unacknowledged = [{ channel: options?.channel ?? 'default', guarantee: (options?.guarantee ?? ['reliable']) as never, payload }]
           queueMicrotask(() => {
@@ -58,8 +60,8 @@ const isConflict = (_to: string, p: unknown) => kindOf(p).k === 'x' && kindOf(p)
 
 // The memory network's clock is virtual and runs as fast as events do: a lost activation must be
 // noticed without its timeout, which is set out of reach here (a day of virtual time).
-async function node(c: MemoryCluster, id: string, seeds: string[], lose: Lose) {
-  return c.add(id, seeds, { agents: AGENTS, transport: losingTransport(c, id, lose), timings: { activationTimeout: 86_400_000 }, serviceTimings: { reconnect: 500 } })
+async function node(c: MemoryCluster, id: string, seeds: string[], lose: Lose, arrives = false) {
+  return c.add(id, seeds, { agents: AGENTS, transport: losingTransport(c, id, lose, arrives), timings: { activationTimeout: 86_400_000 }, serviceTimings: { reconnect: 500 } })
 }
 
 t.test('a move whose activation the ended session handed back comes back at once, state intact', async (t) => {
@@ -121,4 +123,27 @@ t.test('a conflict the ended session handed back is sent again: the winner merge
   const merged = async () => (await Promise.all(names.map((n) => a.ref(TallyAgent, n).ask('get', {}, { timeout: 5000 })))).every((r) => r.tags.length === 2)
   for (let end = Date.now() + 10_000; !(await merged()) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20))
   for (const n of names) t.same((await b.ref(TallyAgent, n).ask('get', {}, { timeout: 5000 })).tags, ['L', 'R'], `${n}: both sides' tags (the handed-back conflict was merged)`)
+})
+
+t.test('a conflict that arrived but whose ack was lost is sent again, and merged once', async (t) => {
+  const c = new MemoryCluster(72)
+  t.teardown(() => c.close())
+  const a = await node(c, 'a', [], isConflict, true)
+  const b = await node(c, 'b', ['a'], isConflict, true)
+  await c.until(() => c.converged(), 'membership')
+  const names = Array.from({ length: 8 }, (_, i) => `d-${i}`)
+  for (const n of names) await a.spawn(TallyAgent, { id: n })
+  await c.until(() => names.every((n) => a.find(n, 'tally') && b.find(n, 'tally')), 'directories')
+  c.net.partition(['a'], ['b'])
+  await c.until(() => c.view('a').join() === 'a' && c.view('b').join() === 'b', 'each side alone')
+  for (const [tag, n0] of [['L', a], ['R', b]] as const) for (const n of names) n0.ref(TallyAgent, n).tell('add', { tag })
+  await c.until(() => names.every((n) => c.hosts(n, 'tally').length === 2), 'every agent on both sides')
+  c.net.heal()
+  await c.until(() => c.converged(), 'membership after the heal', 30_000)
+  await c.until(() => names.every((n) => c.hosts(n, 'tally').length === 1), 'one activation each', 30_000)
+  const sum = (k: string) => a.metrics()[k]! + b.metrics()[k]!
+  await c.until(() => sum('conflictsMerged') + sum('conflictsRepeated') >= sum('conflicts') + 1 && sum('conflicts') >= 8, 'every conflict handled, the repeated one too', 20_000)
+  t.ok(sum('conflictsRepeated') >= 1, `the copy sent again was recognised (${sum('conflictsRepeated')})`)
+  t.equal(sum('conflictsMerged'), sum('conflicts'), `each of the ${sum('conflicts')} conflicts merged exactly once`)
+  for (const n of names) t.same((await b.ref(TallyAgent, n).ask('get', {}, { timeout: 5000 })).tags, ['L', 'R'], `${n}: both sides' tags`)
 })

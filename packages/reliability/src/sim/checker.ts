@@ -80,13 +80,19 @@ function isDuplicate(list: readonly Deliver[], excused: (earlier: Deliver, repea
 /**
  * Who held whom down, and when: from `view` events. Two lives are split between two instants when
  * at some point in between one held the other's node down (a partition, or a false suspicion
- * under loss: both make each side restart the other side's agents).
+ * under loss: both make each side restart the other side's agents), or had not learned of it yet
+ * although it was up first: a node cut off while another joined does not count it as a member
+ * either (sim --swarm seed 1490: the sender, isolated, never heard of the node its agent had moved
+ * to, and restarted the agent itself). A node that came up after the other must learn of it from
+ * the cluster it joins: its not knowing excuses nothing.
  */
 class SplitBrains {
   /** Per life: [at, peer, alive] in order. */
   readonly #log = new Map<string, Array<readonly [number, string, boolean]>>()
+  readonly #upAt = new Map<string, number>()
 
   observe(e: HistoryEvent): void {
+    if (e.t === 'up' && !this.#upAt.has(e.node)) this.#upAt.set(e.node, e.at)
     if (e.t !== 'view') return
     let log = this.#log.get(e.node)
     if (!log) this.#log.set(e.node, (log = []))
@@ -95,18 +101,21 @@ class SplitBrains {
 
   /** Did `a` hold `b`'s node down (or `b` hold `a`'s) at some instant in [from, to]? */
   split(a: string, b: string, from: number, to: number): boolean {
-    return this.#heldDown(a, nameOf(b), from, to) || this.#heldDown(b, nameOf(a), from, to)
+    return this.#heldDown(a, b, from, to) || this.#heldDown(b, a, from, to)
   }
 
-  #heldDown(life: string, peer: string, from: number, to: number): boolean {
-    let down = false
+  #heldDown(life: string, other: string, from: number, to: number): boolean {
+    const peer = nameOf(other)
+    // Not knowing `other` counts only for a life up before it (it missed the join); another life
+    // of the same node is not a peer it learns of.
+    let live = nameOf(life) === peer || (this.#upAt.get(life) ?? 0) >= (this.#upAt.get(other) ?? 0)
     for (const [at, p, alive] of this.#log.get(life) ?? []) {
       if (at > to) break
       if (p !== peer) continue
-      if (at < from) down = !alive
-      else if (down || !alive) return true
+      if (at < from) live = alive
+      else if (!live || !alive) return true
     }
-    return down
+    return !live
   }
 }
 
