@@ -184,6 +184,8 @@ export class SwarmEngine implements Router {
   readonly #custody = new TellCustody()
   /** Releases owed upstream, sent at the end of the turn. */
   readonly #releases = new ReleaseBatch()
+  /** End-to-end releases owed to the first holders of forwarded tells handled here (see `Routed.ou`). */
+  readonly #farReleases = new ReleaseBatch()
   #releasesScheduled = false
   /**
    * Agents that moved here while tells this node sent them are still on their way (held in
@@ -197,6 +199,8 @@ export class SwarmEngine implements Router {
   readonly #incarnations = new Map<string, number>()
   /** Delivered here and not yet done with: whom to release each one to (the envelope is the key the local system gives back). */
   readonly #upstreamOf = new WeakMap<Envelope, Upstream>()
+  /** The first holder's custody of a forwarded tell in a mailbox here (see `Routed.ou`). */
+  readonly #firstHolderOf = new WeakMap<Envelope, Upstream>()
   /**
    * Per peer, the run of tells last sent to it, while the transport has not encoded it yet: the
    * next tell to the same agent joins it instead of going as an envelope of its own (see `startRun`).
@@ -216,6 +220,7 @@ export class SwarmEngine implements Router {
     rerouted: 0,
     /** Reliable tells sent again because the node they were passed to went down before it was done with them. */
     custodyResent: 0,
+    custodyHandledFar: 0,
     /** Tells a leaving node could hand to nobody and left to the node upstream that holds them (it sends them again). */
     leftUpstream: 0,
     /** Envelopes from a peer that did not decode (malformed, or naming a string id never defined). */
@@ -275,7 +280,7 @@ export class SwarmEngine implements Router {
       // Back with a new incarnation before anyone declared it down: what its last life held died
       // with it. Sent again only now, packed with the dictionary of its new life.
       if (before !== undefined && before !== peer.incarnation) this.#resendToward(peer.nodeId)
-      if (this.#releases.size > 0) this.#scheduleReleases()
+      if (this.#releases.size > 0 || this.#farReleases.size > 0) this.#scheduleReleases()
       if (this.#live.has(peer.nodeId)) this.#onMembershipChanged()
     })
     this.#t.on('drained', () => this.#retryParked(undefined))
@@ -347,6 +352,7 @@ export class SwarmEngine implements Router {
     if (event === 'member-down' || event === 'member-left') {
       this.#failActivations(m.id)
       this.#releases.forget(m.id)
+      this.#farReleases.forget(m.id)
       // A member that left gracefully is done with what it held, or handed it on, but its last
       // releases may still be on their way over its session (it announces its leave, then
       // drains): they are waited for before anything is sent again (sim --swarm seed 19: the
@@ -374,7 +380,8 @@ export class SwarmEngine implements Router {
   #resendToward(nodeId: string): void {
     // In fifo order: a tell held again after a retry has a newer custody id than later ones, and a
     // fresh stream at the agent's new home starts at the first number it sees.
-    for (const w of this.#custody.takeToward(nodeId).sort(byFifoNumber)) {
+    // Those their final recipient already handled are done with, not sent again.
+    for (const w of this.#custody.takeToward(nodeId, this.#handledFar).sort(byFifoNumber)) {
       this.counters.custodyResent++
       this.#dispatch({ ...w, h: 0 })
     }
@@ -549,7 +556,7 @@ export class SwarmEngine implements Router {
       this.#custody.release(c)
     }
     for (const key of [...this.#ordering.keys()]) this.#orderingDone(key)
-    for (const w of this.#fifo.expire(this.#clock.now(), FIFO_GAP_TIMEOUT)) {
+    for (const w of this.#fifo.expire(this.#clock.now(), FIFO_GAP_TIMEOUT, this.#doneWithFn)) {
       if (this.#host.hosts(w.e.to)) this.#deliverNumbered(w)
       else this.#dispatch(w)
     }
@@ -711,7 +718,7 @@ export class SwarmEngine implements Router {
         this.#onActivate(m.from, w.c, w.a)
         break
       case 'h':
-        if (w.i === this.#t.incarnation) forRuns(w.r, this.#releasedFn)
+        if (w.i === this.#t.incarnation) forRuns(w.r, w.e === 1 ? this.#handledFarFn : this.#releasedFn)
         break
       case 'ch':
         this.#adopt(w, m.from)
@@ -803,7 +810,8 @@ export class SwarmEngine implements Router {
     // Definitions are sent again when the next session comes up (see `peer-up`); so are releases.
     if (payload.k === 'sd' || payload.k === 'sda') return
     if (payload.k === 'h') {
-      forRuns(payload.r, (c) => this.#releases.add({ n: _peer, i: payload.i, c }))
+      const batch = payload.e === 1 ? this.#farReleases : this.#releases
+      forRuns(payload.r, (c) => batch.add({ n: _peer, i: payload.i, c }))
       return
     }
     if (payload.k !== 'a') return this.hooks.onReturned?.(payload)
@@ -925,6 +933,7 @@ export class SwarmEngine implements Router {
   #deliverLocal(w: Wired): void {
     if (w.u === undefined) return this.#host.deliver(w.e)
     this.#upstreamOf.set(w.e, w.u)
+    if (w.ou !== undefined) this.#firstHolderOf.set(w.e, w.ou)
     this.#host.deliver(w.e, this.#onSettled)
   }
 
@@ -933,6 +942,10 @@ export class SwarmEngine implements Router {
     if (u === undefined) return
     this.#upstreamOf.delete(e)
     this.#release(u)
+    const ou = this.#firstHolderOf.get(e)
+    if (ou === undefined) return
+    this.#firstHolderOf.delete(e)
+    this.#releaseFar(ou)
   }
 
   /** A mailbox message given back by the local system (a move, a lost conflict), routed again. */
@@ -940,7 +953,10 @@ export class SwarmEngine implements Router {
     const u = this.#upstreamOf.get(e)
     if (u === undefined) return { e, o: this.self, h: 0 }
     this.#upstreamOf.delete(e)
-    return { e, o: this.self, h: 0, u }
+    const ou = this.#firstHolderOf.get(e)
+    if (ou === undefined) return { e, o: this.self, h: 0, u }
+    this.#firstHolderOf.delete(e)
+    return { e, o: this.self, h: 0, u, ou }
   }
 
   /** Done with here: tell the node that holds it (at the end of the turn, with the others). */
@@ -952,6 +968,34 @@ export class SwarmEngine implements Router {
   }
 
   readonly #releasedFn = (c: number): void => this.#released(c)
+
+  /**
+   * Tell the first holder of a forwarded tell that it was handled (see `Routed.ou`): if a node
+   * between them crashes before it passes the release on, the first holder lets go instead of
+   * sending it again (sim --swarm seed 2083: the forwarder crashed right after the handler was done,
+   * and the sender's copy, sent again, was handled a second time by an agent restarted from a
+   * stale entry).
+   */
+  #releaseFar(ou: Upstream | undefined): void {
+    if (ou === undefined) return
+    if (ou.n === this.self) return void (ou.i === this.#t.incarnation && this.#custody.handled(ou.c))
+    this.#farReleases.add(ou)
+    this.#scheduleReleases()
+  }
+
+  readonly #handledFarFn = (c: number): void => this.#custody.handled(c)
+
+  /**
+   * A tell its final recipient handled, taken back from a node declared gone: not sent again. Its
+   * fifo number stays out for one gap timeout more, though: the node declared gone may be alive
+   * behind a cut and still send its copy on (the recipient crashed after handling it), and the
+   * agent's next home must get that copy before this node's later tells, whose `low` would
+   * otherwise pass it (sim --swarm seed 216).
+   */
+  readonly #handledFar = (w: Wired): void => {
+    this.counters.custodyHandledFar++
+    this.#clock.setTimeout(() => this.#doneWith(w), FIFO_GAP_TIMEOUT)
+  }
 
   /** A node this one passed a tell to is done with it: so is this one, toward its own upstream. */
   #released(c: number): void {
@@ -996,6 +1040,7 @@ export class SwarmEngine implements Router {
     queueMicrotask(() => {
       this.#releasesScheduled = false
       for (const d of this.#releases.take((n) => this.#sessions.has(n))) this.#sendControl(d.n, { k: 'h', i: d.i, r: toRuns(d.c) }, ['reliable'])
+      for (const d of this.#farReleases.take((n) => this.#sessions.has(n))) this.#sendControl(d.n, { k: 'h', i: d.i, r: toRuns(d.c), e: 1 }, ['reliable'])
     })
   }
 
@@ -1025,7 +1070,7 @@ export class SwarmEngine implements Router {
     try {
       if (size < 0) {
         c = held ? this.#custody.hold(w, node) : undefined
-        ok = this.#sendAgentTraffic(node, packEnvelope(w, this.#dictToward(node), c, w.h + 1, lo), w.e.to, w.e.guarantee, first ? 'throw' : 'false') !== false
+        ok = this.#sendAgentTraffic(node, packEnvelope(w, this.#dictToward(node), c, w.h + 1, lo, c !== undefined ? (w.ou ?? w.u) : undefined), w.e.to, w.e.guarantee, first ? 'throw' : 'false') !== false
       } else {
         const run = startRun(w, this.#dictToward(node), held ? this.#custody.nextId : undefined, size, this.#t.flushes as number)
         c = held ? this.#custody.holdRun(run, node) : undefined
@@ -1070,9 +1115,12 @@ export class SwarmEngine implements Router {
     this.#doneWith(w)
   }
 
+  readonly #doneWithFn = (w: Wired): void => this.#doneWith(w)
+
   /** Done with here without reaching its agent (a duplicate, a dead letter): release it, upstream and in this node's own numbering. */
   #doneWith(w: Wired): void {
     this.#release(w.u)
+    this.#releaseFar(w.ou)
     this.#ownDone(w)
   }
 
@@ -1397,7 +1445,7 @@ export class SwarmEngine implements Router {
     for (const node of this.#custody.nodes()) {
       const heir = rendezvousPick(node, stay.filter((id) => id !== node).map((id) => ({ id, capabilities: [], load: 0 })))
       if (heir === undefined || !this.#sessions.has(node) || !ready(node)) continue
-      const items = this.#custody.takeToward(node)
+      const items = this.#custody.takeToward(node, this.#handledFar)
       const dict = this.#dictToward(heir)
       this.#sendControl(heir, { k: 'ch', n: node, e: items.map((w) => packEnvelope(w, dict)), g: items.map((w) => w.e.guarantee) }, ['reliable'])
       for (const w of items) this.#release(w.u)
@@ -1541,7 +1589,7 @@ export class SwarmEngine implements Router {
   #parkTowardSessionless(): void {
     for (const node of this.#custody.nodes()) {
       if (this.#sessions.has(node)) continue
-      for (const w of this.#custody.takeToward(node)) this.#park(directoryKey(w.e.to.type, w.e.to.id), w)
+      for (const w of this.#custody.takeToward(node, this.#handledFar)) this.#park(directoryKey(w.e.to.type, w.e.to.id), w)
     }
   }
 

@@ -99,3 +99,16 @@ t.test("a stream set up to wait for tells held here goes back to the sender's lo
   t.same(g.accept('x', 'a', 6, 6, 0, 2), [6], 'delivered already: the stream goes on')
   t.same(g.accept('x', 'a', 2, 2, 0), [2], 'a number below the start comes late, delivered once')
 })
+
+t.test('a held copy that merged counters moved past is a duplicate at expiry, not delivered; a second copy of a held one is dropped', async (t) => {
+  const f = new FifoOrder<string>()
+  t.same(f.accept('ag', 'n2', 1, 'm1'), ['m1'])
+  t.same(f.accept('ag', 'n2', 3, 'm3 via n4', 100), [], 'm3 waits for m2')
+  t.equal(f.accept('ag', 'n2', 3, 'm3 again', 150), null, 'a second copy of the held m3: dropped')
+  // A losing copy's counters: it delivered m2 (next 3).
+  f.merge('ag', [['n2', 3]], 200)
+  t.same(f.accept('ag', 'n2', 3, 'm3 from n2', 300), ['m3 from n2'], 'm3 is next: delivered')
+  const dup: string[] = []
+  t.same(f.expire(10_000, 3000, (x) => dup.push(x)), [], 'the held copy of m3 is not delivered again')
+  t.same(dup, ['m3 via n4'], 'it goes back as a duplicate (its upstream is released)')
+})

@@ -34,6 +34,13 @@ export class CustodyTable<T> {
     return this.#base + this.#items.length - 1
   }
 
+  /** The item held under `c`, still held; `undefined` when none. */
+  peek(c: number): T | undefined {
+    const i = c - this.#base
+    if (i < this.#head || i >= this.#items.length) return this.#stragglers.get(c)?.item
+    return this.#items[i]
+  }
+
   /** The item held under `c`, now released; `undefined` when none (released before, or taken back). */
   release(c: number): T | undefined {
     const i = c - this.#base

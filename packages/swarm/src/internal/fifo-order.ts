@@ -72,6 +72,9 @@ export class FifoOrder<T> {
     else if (s.start !== undefined && s.next === s.start && first < s.start) s.next = s.start = first
     if (seq < s.next) return this.#late(s, seq, item)
     if (seq > s.next) {
+      // A second copy of one already waiting: a duplicate (kept, it would replace the first,
+      // whose upstream would then never hear of it).
+      if (s.held.has(seq)) return null
       if (s.held.size === 0) s.heldSince = now
       s.held.set(seq, item)
       return []
@@ -194,17 +197,27 @@ export class FifoOrder<T> {
 
   /**
    * Gaps older than `maxAge` will not fill (their messages died with a node): deliver what waits
-   * behind them, in order, and move on.
+   * behind them, in order, and move on. A held copy the stream has since gone past (merged
+   * counters moved `next` over it, and another copy of it was delivered) goes to `duplicate`
+   * instead, unless it counts as late (see `#late`).
    */
-  expire(now: number, maxAge: number): T[] {
+  expire(now: number, maxAge: number, duplicate: (item: T) => void = () => {}): T[] {
     for (const [agent, p] of this.#past) if (now - p.at > PAST_MS) this.#past.delete(agent)
     const out: T[] = []
     for (const streams of this.#agents.values()) {
       for (const s of streams.values()) {
         if (s.held.size === 0 || now - s.heldSince < maxAge) continue
         for (const seq of [...s.held.keys()].sort((a, b) => a - b)) {
+          const item = s.held.get(seq)!
+          // (sim --swarm seed 2284: a copy held at n0 waiting for a gap; a merge moved the stream
+          // past it, a second copy came and was delivered, and the held one followed at expiry.)
+          if (seq < s.next) {
+            if (this.#late(s, seq, item) === null) duplicate(item)
+            else out.push(item)
+            continue
+          }
           for (let gap = Math.max(s.next, seq - IRREGULAR_MAX); gap < seq; gap++) remember(s.irregular, gap)
-          out.push(s.held.get(seq)!)
+          out.push(item)
           s.next = seq + 1
         }
         s.held.clear()

@@ -19,6 +19,8 @@ import type { OutStream } from './fifo-sender.js'
  */
 export class TellCustody {
   readonly #table = new CustodyTable<Routed | Run>()
+  /** Tells (not of runs) their final recipient said it handled; see `handled`. */
+  readonly #handled = new WeakSet<Routed>()
   #nextId = 1
 
   /** Keep `w`, passed to `next`; the id it travels under. */
@@ -57,13 +59,30 @@ export class TellCustody {
     return undefined
   }
 
-  /** Everything passed to `next` and not released, taken back, oldest first. */
-  takeToward(next: string): Routed[] {
+  /**
+   * The node that handled the tell held under `c` said so (the end-to-end release, see
+   * `Routed.ou`), while the node it was passed to has not released it yet. It stays held, so that
+   * its fifo number stays out until that release comes; but it is not to be sent again.
+   */
+  handled(c: number): void {
+    const x = this.#table.peek(c)
+    if (x === undefined) return
+    if (!isRun(x)) return void this.#handled.add(x)
+    const k = c - (x.c0 as number)
+    if (x.out[k] === 0) x.out[k] = HANDLED
+  }
+
+  /**
+   * Everything passed to `next` and not released, taken back, oldest first. With `done`, the tells
+   * their final recipient handled go there instead of into the list.
+   */
+  takeToward(next: string, done?: (w: Routed) => void): Routed[] {
     const out: Routed[] = []
     let seen: Set<Run> | undefined
     for (const x of this.#table.takeToward(next)) {
       if (!isRun(x)) {
-        out.push(x)
+        if (done !== undefined && this.#handled.has(x)) done(x)
+        else out.push(x)
         continue
       }
       // The table gives the run once per tell it still held: all its tells not out yet, once.
@@ -71,8 +90,10 @@ export class TellCustody {
       ;(seen ??= new Set()).add(x)
       for (let k = 0; k < x.n; k++) {
         if (x.out[k] === 1) continue
+        const handled = x.out[k] === HANDLED
         x.out[k] = 1
-        out.push(member(x, k))
+        if (handled && done !== undefined) done(member(x, k))
+        else out.push(member(x, k))
       }
     }
     return out
@@ -97,6 +118,9 @@ export class TellCustody {
     return this.#table.count(next)
   }
 }
+
+/** `Run.out[k]`: the tell's final recipient handled it; the next hop has not released it yet. */
+const HANDLED = 2
 
 function isRun(x: Routed | Run): x is Run {
   return (x as Partial<Run>).payloads !== undefined

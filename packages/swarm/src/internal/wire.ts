@@ -46,8 +46,10 @@ export type Wire =
   /**
    * Custody released: the tells this node (its incarnation `i`) held under these ids are done with
    * downstream. Ids as runs, `[first, count, first, count, …]`: they are mostly consecutive.
+   * With `e`, the node that handled them says so (the end-to-end release, see `Routed.ou`): they
+   * are not to be sent again, but stay held until the node they were passed to releases them.
    */
-  | { readonly k: 'h'; readonly i: number; readonly r: readonly number[] }
+  | { readonly k: 'h'; readonly i: number; readonly r: readonly number[]; readonly e?: 1 }
   /**
    * Custody handed over by a leaving node: the tells (packed, with their guarantees `g`) it passed
    * to node `n` and `n` has not released yet. The receiver holds them toward `n` from now on.
@@ -81,7 +83,9 @@ export interface Upstream {
  * forwarded; fifo messages also carry `s`, their number in the stream from `o` (incarnation `oi`)
  * to their agent, and `lo` when they take a new route while older ones are still out (see
  * `fifo-sender.ts`). Never on the wire as such: `u`, the hop to tell when this node is done with
- * it, and `f`, the sender's own stream record.
+ * it, and `f`, the sender's own stream record. A forwarded tell also carries `ou`, the custody of
+ * the first node that held it: the node that handles it tells that one too, so that it lets go
+ * even when a node between them crashed before passing the release on.
  */
 export interface Routed {
   readonly e: Envelope
@@ -91,6 +95,7 @@ export interface Routed {
   readonly oi?: number
   readonly lo?: number
   readonly u?: Upstream
+  readonly ou?: Upstream
   readonly f?: OutStream
 }
 
@@ -120,11 +125,13 @@ const correlationSplit = (s: string): number => s.lastIndexOf('-') + 1
  * and an inline tail.
  * Layout: `[kind, toType, toId, type, payload, origin, hops, custody, traceHead, traceTail, spanHead,
  * spanTail, seq, originIncarnation, correlationHead, correlationTail, replyTo, fromType, fromId,
- * parentHead, parentTail, low]`: what most messages carry first, so that trailing absent fields can go.
- * `custody`: the id this node holds a reliable tell under until the receiver says it is done.
+ * parentHead, parentTail, low, firstHolder, firstIncarnation, firstCustody]`: what most messages
+ * carry first, so that trailing absent fields can go.
+ * `custody`: the id this node holds a reliable tell under until the receiver says it is done;
+ * `first…`: `origin`, the first holder's custody, on a forwarded tell.
  * A span tail equal to the trace tail (a trace a process starts: one counter for both) is omitted.
  */
-export function packEnvelope(r: Routed, dict: Interner = inline, custody?: number, hops: number = r.h, low: number | undefined = r.lo): unknown[] {
+export function packEnvelope(r: Routed, dict: Interner = inline, custody?: number, hops: number = r.h, low: number | undefined = r.lo, origin?: Upstream): unknown[] {
   const { e } = r
   // A reply to an asker outside any agent is addressed by the ask's correlation id, which travels
   // anyway: `null` here, and never interned (a new string per ask would fill the dictionary).
@@ -146,6 +153,7 @@ export function packEnvelope(r: Routed, dict: Interner = inline, custody?: numbe
   else a.push(dict.ref(e.from.type), dict.ref(e.from.id))
   pushSplit(a, trace?.parentSpanId, traceSplit, dict)
   a.push(low ?? null)
+  if (origin !== undefined) a.push(dict.ref(origin.n), origin.i, origin.c)
   while (a.length > 7 && a[a.length - 1] === null) a.pop()
   return a
 }
@@ -213,6 +221,11 @@ export function unpackEnvelope(a: unknown, guarantee: readonly Guarantee[], dict
     r.oi = oi
     const lo: unknown = a[21]
     if (typeof lo === 'number' && lo < seq) r.lo = lo
+  }
+  if (a.length > 22) {
+    const n = dict.resolve(a[22]), i: unknown = a[23], oc: unknown = a[24]
+    if (!str(n) || typeof i !== 'number' || typeof oc !== 'number') return undefined
+    r.ou = { n, i, c: oc }
   }
   return r
 }
