@@ -49,6 +49,11 @@ const FIXED_SEEDS: readonly { seed: number; what: string }[] = [
   { seed: 1615, what: 'a move that failed and brought the agent back routes local tells through the numbering again' },
   { seed: 325, what: "a stream waiting for tells held here goes back to the sender's lower low" },
   { seed: 3383, what: 'a node whose actor system stopped does not restart an agent in a loop (the run hung)' },
+  { seed: 2083, what: 'a forwarded tell whose forwarder crashed before passing the release back is not sent again by its sender (end-to-end release)' },
+  { seed: 216, what: "a tell its sender let go as handled keeps its fifo number out a gap timeout, so a cut-off forwarder's copy still comes in order" },
+  { seed: 2284, what: 'a held fifo copy the stream has passed is not delivered at the gap expiry' },
+  { seed: 1482, what: 'a gap the sender keeps reporting out waits past the gap timeout' },
+  { seed: 8594, what: "an agent whose only newer entries died with their nodes is restarted, not lost (a node unknown for 5 s counts as gone)" },
 ]
 
 t.test('seeds the long runs found, fixed', async (t) => {

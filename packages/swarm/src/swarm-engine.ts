@@ -124,6 +124,8 @@ interface PendingActivation {
 const MAX_HOPS = 4
 /** How long a numbered message waits for its predecessor before the gap is given up (ms). */
 const FIFO_GAP_TIMEOUT = 3000
+/** After this long unknown to membership, a node the directory names counts as gone (see `#longUnknown`). */
+const UNKNOWN_GONE_MS = 5000
 /** Directory entries per gossip message (keeps frames small). */
 const DIR_CHUNK = 1000
 
@@ -186,6 +188,8 @@ export class SwarmEngine implements Router {
   readonly #releases = new ReleaseBatch()
   /** End-to-end releases owed to the first holders of forwarded tells handled here (see `Routed.ou`). */
   readonly #farReleases = new ReleaseBatch()
+  /** Nodes the directory names that membership does not know, since when (see `#longUnknown`). */
+  readonly #unknownSince = new Map<string, number>()
   #releasesScheduled = false
   /**
    * Agents that moved here while tells this node sent them are still on their way (held in
@@ -466,7 +470,7 @@ export class SwarmEngine implements Router {
       if (home !== undefined && home !== this.self && this.#live.has(home) && this.#sessions.has(home)) void this.#handoff(address, home)
     }
     for (const entry of this.#dir.values()) {
-      if (entry.status !== 'active' || !this.#gone.has(entry.node)) continue
+      if (entry.status !== 'active' || !(this.#gone.has(entry.node) || this.#longUnknown(entry.node))) continue
       const key = directoryKey(entry.type, entry.id)
       const address = { type: entry.type, id: entry.id }
       const home = homeOf(this.#strategyFor(entry.type, entry.placement), address, entry.node, ctx)
@@ -474,6 +478,31 @@ export class SwarmEngine implements Router {
       if (this.hooks.refuse?.(address) !== undefined) continue
       this.#restartHere(entry)
     }
+  }
+
+  /**
+   * A node the directory names that membership has not known for `UNKNOWN_GONE_MS`: it left or
+   * died before this node learned of it (a restarted node's view), or so long ago that its
+   * tombstone went. Its agents count as lost, like a dead node's. (sim --swarm seed 8594: a
+   * leaving node restarted an agent and moved it to a node that crashed; the only entries newer
+   * than the one naming the leaver died with the two, and the nodes that still named the leaver
+   * had never known it or had held it dead, so nobody restarted the agent and its tells waited
+   * until they were dead-lettered.) A member of the cluster that this node has not heard of for
+   * that long is cut off from it: the side that restarts the agent is a side of a split.
+   */
+  #longUnknown(node: string): boolean {
+    if (node === this.self || this.#members.has(node)) {
+      this.#unknownSince.delete(node)
+      return false
+    }
+    const now = this.#clock.now()
+    const since = this.#unknownSince.get(node)
+    if (since === undefined) {
+      if (this.#unknownSince.size > 10_000) this.#unknownSince.clear()
+      this.#unknownSince.set(node, now)
+      return false
+    }
+    return now - since >= UNKNOWN_GONE_MS
   }
 
   /**

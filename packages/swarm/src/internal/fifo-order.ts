@@ -10,6 +10,11 @@ interface Stream<T> {
   readonly held: Map<number, T>
   heldSince: number
   /**
+   * When a message last came whose `low` says the sender still has the missing number out (it
+   * holds it in custody and will send it again): the gap waits on from then (see `expire`).
+   */
+  awaitedAt: number
+  /**
    * A stream this host started fresh (no counters came with the agent): the first number it saw.
    * Numbers below it were never delivered here; `undefined` for a stream continued from counters.
    */
@@ -17,6 +22,9 @@ interface Stream<T> {
   /** Numbers below `next` that were skipped (a gap that expired) or arrived late and were delivered. */
   readonly irregular: Set<number>
 }
+
+/** A gap the sender keeps saying it has out waits at most this many gap timeouts. */
+const MAX_WAITS = 4
 
 /** Irregular numbers remembered per stream, at most (the oldest are forgotten). */
 const IRREGULAR_MAX = 4096
@@ -72,9 +80,7 @@ export class FifoOrder<T> {
     else if (s.start !== undefined && s.next === s.start && first < s.start) s.next = s.start = first
     if (seq < s.next) return this.#late(s, seq, item)
     if (seq > s.next) {
-      // A second copy of one already waiting: a duplicate (kept, it would replace the first,
-      // whose upstream would then never hear of it).
-      if (s.held.has(seq)) return null
+      if (low !== undefined && low <= s.next) s.awaitedAt = now
       if (s.held.size === 0) s.heldSince = now
       s.held.set(seq, item)
       return []
@@ -197,7 +203,10 @@ export class FifoOrder<T> {
 
   /**
    * Gaps older than `maxAge` will not fill (their messages died with a node): deliver what waits
-   * behind them, in order, and move on. A held copy the stream has since gone past (merged
+   * behind them, in order, and move on. A gap the sender said it still has out less than `maxAge`
+   * ago waits on (it comes once the sender routes it again), up to `MAX_WAITS` times `maxAge`
+   * (sim --swarm seed 1482: n2's #5, held toward a node cut off for 4 s, came 10 ms after the
+   * gap expired, behind newer tells that had carried `low` 5 all along). A held copy the stream has since gone past (merged
    * counters moved `next` over it, and another copy of it was delivered) goes to `duplicate`
    * instead, unless it counts as late (see `#late`).
    */
@@ -207,6 +216,7 @@ export class FifoOrder<T> {
     for (const streams of this.#agents.values()) {
       for (const s of streams.values()) {
         if (s.held.size === 0 || now - s.heldSince < maxAge) continue
+        if (now - s.awaitedAt < maxAge && now - s.heldSince < maxAge * MAX_WAITS) continue
         for (const seq of [...s.held.keys()].sort((a, b) => a - b)) {
           const item = s.held.get(seq)!
           // (sim --swarm seed 2284: a copy held at n0 waiting for a gap; a merge moved the stream
@@ -229,7 +239,7 @@ export class FifoOrder<T> {
 
 /** A stream expecting `next`, nothing held. */
 function stream<T>(next: number, start: number | undefined, now: number, irregular?: readonly number[]): Stream<T> {
-  return { next, held: new Map(), heldSince: now, start, irregular: new Set(irregular) }
+  return { next, held: new Map(), heldSince: now, awaitedAt: -Infinity, start, irregular: new Set(irregular) }
 }
 
 interface Range {
