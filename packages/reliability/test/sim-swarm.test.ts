@@ -53,6 +53,7 @@ const FIXED_SEEDS: readonly { seed: number; what: string }[] = [
   { seed: 216, what: "a tell its sender let go as handled keeps its fifo number out a gap timeout, so a cut-off forwarder's copy still comes in order" },
   { seed: 2284, what: 'a held fifo copy the stream has passed is not delivered at the gap expiry' },
   { seed: 1482, what: 'a gap the sender keeps reporting out waits past the gap timeout' },
+  { seed: 730, what: "a failed move routes the agent's mailbox, taken back from custody, ahead of what it buffered meanwhile" },
   { seed: 8594, what: "an agent whose only newer entries died with their nodes is restarted, not lost (a node unknown for 5 s counts as gone)" },
 ]
 

@@ -385,10 +385,21 @@ export class SwarmEngine implements Router {
     // In fifo order: a tell held again after a retry has a newer custody id than later ones, and a
     // fresh stream at the agent's new home starts at the first number it sees.
     // Those their final recipient already handled are done with, not sent again.
+    const behindMove = new Map<string, Wired[]>()
     for (const w of this.#custody.takeToward(nodeId, this.#handledFar).sort(byFifoNumber)) {
       this.counters.custodyResent++
-      this.#dispatch({ ...w, h: 0 })
+      // The mailbox of an agent this node is moving to that node: older than anything the move
+      // buffered since it began, so it goes first when the buffer is routed (sim --swarm seed
+      // 730: the agent's own #113, waiting in its mailbox when the move began, came back behind
+      // #152 and was handled after it once the move failed).
+      const key = directoryKey(w.e.to.type, w.e.to.id)
+      if (this.#outgoing.get(key)?.to === nodeId) {
+        const list = behindMove.get(key)
+        if (list === undefined) behindMove.set(key, [{ ...w, h: 0 }])
+        else list.push({ ...w, h: 0 })
+      } else this.#dispatch({ ...w, h: 0 })
     }
+    for (const [key, list] of behindMove) this.#outgoing.get(key)?.buffer.unshift(...list)
   }
 
   #forget(nodeId: string): void {
