@@ -143,6 +143,14 @@ const idOf = (self: NodeId, ref: string): string => `${self}/${ref}`
 const refOf = (self: NodeId, id: string): string | null => (id.startsWith(`${self}/`) ? id.slice(self.length + 1) : null)
 
 /**
+ * A member id: the node and the epoch of its state (the swarm uses the process incarnation).
+ *
+ * @example
+ * memberId('n3', 1732) // 'n3#1732'
+ */
+export const memberId = (node: string, epoch: number): NodeId => `${node}#${epoch}`
+
+/**
  * The node part of a member id (`node#epoch`, or a bare node id).
  *
  * @example

@@ -13,7 +13,7 @@ import { causalBroadcast, type CausalEvent, type CausalMsg, type CausalRequest, 
 import { CRDT_TICK, type CrdtMapMsg, type Semantics } from './crdt-map.js'
 import { SharedState } from './gossip-state.js'
 import { AtomicChannel, type AtomicWire } from './atomic-broadcast.js'
-import { nodeOfMember, NoQuorum } from './atomic-log.js'
+import { memberId, NoQuorum } from './atomic-log.js'
 import { chooseTopology, clientServer, fullMesh, hyparview, hyparviewSizes, type TopologyFactory, type TopologyKind } from './topology.js'
 import { coordinatorOf, hasQuorum, partitionChange, partitionView, type PartitionView } from './partition.js'
 
@@ -593,14 +593,12 @@ export class ClusterServices {
       const { transport } = this.#i
       const incarnations = new Map(transport.peers().map((p) => [p.nodeId, p.incarnation]))
       incarnations.set(this.#i.self, transport.incarnation)
-      const list = [...new Set(members ?? this.#view.reachable)].flatMap((id) => {
-        const inc = incarnations.get(id)
-        return inc === undefined ? [] : [`${id}#${inc}`]
-      })
-      const self = `${this.#i.self}#${transport.incarnation}`
+      const nodes = [...new Set(members ?? this.#view.reachable)].filter((id) => incarnations.has(id))
+      const list = nodes.map((id) => memberId(id, incarnations.get(id) as number))
+      const self = memberId(this.#i.self, transport.incarnation)
       a = new AtomicChannel(name, list, (to, wire) => this.send(to, `at:${name}`, wire), this.#i.clock, { self, rng: this.#rng })
       this.#logs.set(name, a)
-      for (const peer of list) if (nodeOfMember(peer) !== this.#i.self && !this.#peers.has(nodeOfMember(peer))) a.reachability(nodeOfMember(peer), false)
+      for (const node of nodes) if (node !== this.#i.self && !this.#peers.has(node)) a.reachability(node, false)
     }
     return a
   }

@@ -60,7 +60,7 @@ export { plumtree, PLUMTREE_FLUSH, PLUMTREE_GC, type PlumtreeOptions, type Plumt
 export { causalBroadcast, happenedBefore, type CausalOptions, type CausalMsg, type CausalEvent, type CausalRequest, type CausalState, type VectorClock } from './causal-broadcast.js'
 export * as crdtMap from './crdt-map.js'
 export { crdtMapMachine, type CrdtMapState, type CrdtMapMsg, type CrdtMapRequest, type CrdtReplica, type CrdtMapOptions, type Change as CrdtChange, type Semantics as CrdtSemantics } from './crdt-map.js'
-export { atomicLog, nodeOfMember, NoQuorum, refusal, ATOMIC_ELECTION, ATOMIC_TICK, type AtomicLogOptions, type AtomicLogInit, type AtomicLogMsg, type AtomicLogEvent, type AtomicLogRequest, type AtomicLogState, type LogEntry, type Role } from './atomic-log.js'
+export { atomicLog, memberId, nodeOfMember, NoQuorum, refusal, ATOMIC_ELECTION, ATOMIC_TICK, type AtomicLogOptions, type AtomicLogInit, type AtomicLogMsg, type AtomicLogEvent, type AtomicLogRequest, type AtomicLogState, type LogEntry, type Role } from './atomic-log.js'
 export { fullMesh, clientServer, hyparview, chooseTopology, hyparviewSizes, neighborsOf, TOPOLOGY_THRESHOLDS, type Topology, type TopologyFactory, type TopologyKind, type TopologyComponents, type ClientServerOptions, type NeighborEvent, type OverlayState } from './topology.js'
 export { Driver, type DriverIo } from './internal/sim/driver.js'
 export { partitionView, partitionChange, hasQuorum, coordinatorOf, type PartitionView, type PartitionChange } from './partition.js'

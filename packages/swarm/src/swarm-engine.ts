@@ -187,7 +187,7 @@ export class SwarmEngine implements Router {
   /** Releases owed upstream, sent at the end of the turn. */
   readonly #releases = new ReleaseBatch()
   /** End-to-end releases owed to the first holders of forwarded tells handled here (see `Routed.ou`). */
-  readonly #farReleases = new ReleaseBatch()
+  readonly #firstHolderReleases = new ReleaseBatch()
   /** Nodes the directory names that membership does not know, since when (see `#longUnknown`). */
   readonly #unknownSince = new Map<string, number>()
   #releasesScheduled = false
@@ -201,10 +201,11 @@ export class SwarmEngine implements Router {
   readonly #adopted = new Map<number, number>()
   /** Each peer's incarnation as its last session said: a new one means its earlier life is over. */
   readonly #incarnations = new Map<string, number>()
-  /** Delivered here and not yet done with: whom to release each one to (the envelope is the key the local system gives back). */
-  readonly #upstreamOf = new WeakMap<Envelope, Upstream>()
-  /** The first holder's custody of a forwarded tell in a mailbox here (see `Routed.ou`). */
-  readonly #firstHolderOf = new WeakMap<Envelope, Upstream>()
+  /**
+   * Delivered here and not yet done with: whom to release each one to (the envelope is the key the
+   * local system gives back), and for a forwarded tell its first holder too (see `Routed.ou`).
+   */
+  readonly #upstreamOf = new WeakMap<Envelope, Upstream | { readonly u: Upstream; readonly ou: Upstream }>()
   /**
    * Per peer, the run of tells last sent to it, while the transport has not encoded it yet: the
    * next tell to the same agent joins it instead of going as an envelope of its own (see `startRun`).
@@ -224,6 +225,7 @@ export class SwarmEngine implements Router {
     rerouted: 0,
     /** Reliable tells sent again because the node they were passed to went down before it was done with them. */
     custodyResent: 0,
+    /** Tells taken back from a node that went down which their final recipient had handled: let go, not sent again. */
     custodyHandledFar: 0,
     /** Tells a leaving node could hand to nobody and left to the node upstream that holds them (it sends them again). */
     leftUpstream: 0,
@@ -284,7 +286,7 @@ export class SwarmEngine implements Router {
       // Back with a new incarnation before anyone declared it down: what its last life held died
       // with it. Sent again only now, packed with the dictionary of its new life.
       if (before !== undefined && before !== peer.incarnation) this.#resendToward(peer.nodeId)
-      if (this.#releases.size > 0 || this.#farReleases.size > 0) this.#scheduleReleases()
+      if (this.#releases.size > 0 || this.#firstHolderReleases.size > 0) this.#scheduleReleases()
       if (this.#live.has(peer.nodeId)) this.#onMembershipChanged()
     })
     this.#t.on('drained', () => this.#retryParked(undefined))
@@ -356,7 +358,7 @@ export class SwarmEngine implements Router {
     if (event === 'member-down' || event === 'member-left') {
       this.#failActivations(m.id)
       this.#releases.forget(m.id)
-      this.#farReleases.forget(m.id)
+      this.#firstHolderReleases.forget(m.id)
       // A member that left gracefully is done with what it held, or handed it on, but its last
       // releases may still be on their way over its session (it announces its leave, then
       // drains): they are waited for before anything is sent again (sim --swarm seed 19: the
@@ -386,18 +388,17 @@ export class SwarmEngine implements Router {
     // fresh stream at the agent's new home starts at the first number it sees.
     // Those their final recipient already handled are done with, not sent again.
     const behindMove = new Map<string, Wired[]>()
-    for (const w of this.#custody.takeToward(nodeId, this.#handledFar).sort(byFifoNumber)) {
+    for (const w of this.#custody.takeToward(nodeId, this.#letGoHandled).sort(byFifoNumber)) {
       this.counters.custodyResent++
       // The mailbox of an agent this node is moving to that node: older than anything the move
       // buffered since it began, so it goes first when the buffer is routed (sim --swarm seed
       // 730: the agent's own #113, waiting in its mailbox when the move began, came back behind
       // #152 and was handled after it once the move failed).
+      const again = { ...w, h: 0 }
       const key = directoryKey(w.e.to.type, w.e.to.id)
-      if (this.#outgoing.get(key)?.to === nodeId) {
-        const list = behindMove.get(key)
-        if (list === undefined) behindMove.set(key, [{ ...w, h: 0 }])
-        else list.push({ ...w, h: 0 })
-      } else this.#dispatch({ ...w, h: 0 })
+      if (this.#outgoing.get(key)?.to !== nodeId) this.#dispatch(again)
+      else if (behindMove.has(key)) behindMove.get(key)!.push(again)
+      else behindMove.set(key, [again])
     }
     for (const [key, list] of behindMove) this.#outgoing.get(key)?.buffer.unshift(...list)
   }
@@ -758,7 +759,7 @@ export class SwarmEngine implements Router {
         this.#onActivate(m.from, w.c, w.a)
         break
       case 'h':
-        if (w.i === this.#t.incarnation) forRuns(w.r, w.e === 1 ? this.#handledFarFn : this.#releasedFn)
+        if (w.i === this.#t.incarnation) forRuns(w.r, w.e === 1 ? this.#markHandledFn : this.#releasedFn)
         break
       case 'ch':
         this.#adopt(w, m.from)
@@ -850,7 +851,7 @@ export class SwarmEngine implements Router {
     // Definitions are sent again when the next session comes up (see `peer-up`); so are releases.
     if (payload.k === 'sd' || payload.k === 'sda') return
     if (payload.k === 'h') {
-      const batch = payload.e === 1 ? this.#farReleases : this.#releases
+      const batch = payload.e === 1 ? this.#firstHolderReleases : this.#releases
       forRuns(payload.r, (c) => batch.add({ n: _peer, i: payload.i, c }))
       return
     }
@@ -972,31 +973,25 @@ export class SwarmEngine implements Router {
   /** To the local agent; a tell held upstream is released once the agent is done with it. */
   #deliverLocal(w: Wired): void {
     if (w.u === undefined) return this.#host.deliver(w.e)
-    this.#upstreamOf.set(w.e, w.u)
-    if (w.ou !== undefined) this.#firstHolderOf.set(w.e, w.ou)
+    this.#upstreamOf.set(w.e, w.ou === undefined ? w.u : { u: w.u, ou: w.ou })
     this.#host.deliver(w.e, this.#onSettled)
   }
 
   readonly #onSettled = (e: Envelope): void => {
-    const u = this.#upstreamOf.get(e)
-    if (u === undefined) return
+    const held = this.#upstreamOf.get(e)
+    if (held === undefined) return
     this.#upstreamOf.delete(e)
-    this.#release(u)
-    const ou = this.#firstHolderOf.get(e)
-    if (ou === undefined) return
-    this.#firstHolderOf.delete(e)
-    this.#releaseFar(ou)
+    if (!('ou' in held)) return this.#release(held)
+    this.#release(held.u)
+    this.#releaseFirstHolder(held.ou)
   }
 
   /** A mailbox message given back by the local system (a move, a lost conflict), routed again. */
   #rewrap(e: Envelope): Wired {
-    const u = this.#upstreamOf.get(e)
-    if (u === undefined) return { e, o: this.self, h: 0 }
+    const held = this.#upstreamOf.get(e)
+    if (held === undefined) return { e, o: this.self, h: 0 }
     this.#upstreamOf.delete(e)
-    const ou = this.#firstHolderOf.get(e)
-    if (ou === undefined) return { e, o: this.self, h: 0, u }
-    this.#firstHolderOf.delete(e)
-    return { e, o: this.self, h: 0, u, ou }
+    return 'ou' in held ? { e, o: this.self, h: 0, u: held.u, ou: held.ou } : { e, o: this.self, h: 0, u: held }
   }
 
   /** Done with here: tell the node that holds it (at the end of the turn, with the others). */
@@ -1016,14 +1011,14 @@ export class SwarmEngine implements Router {
    * and the sender's copy, sent again, was handled a second time by an agent restarted from a
    * stale entry).
    */
-  #releaseFar(ou: Upstream | undefined): void {
+  #releaseFirstHolder(ou: Upstream | undefined): void {
     if (ou === undefined) return
     if (ou.n === this.self) return void (ou.i === this.#t.incarnation && this.#custody.handled(ou.c))
-    this.#farReleases.add(ou)
+    this.#firstHolderReleases.add(ou)
     this.#scheduleReleases()
   }
 
-  readonly #handledFarFn = (c: number): void => this.#custody.handled(c)
+  readonly #markHandledFn = (c: number): void => this.#custody.handled(c)
 
   /**
    * A tell its final recipient handled, taken back from a node declared gone: not sent again. Its
@@ -1032,7 +1027,7 @@ export class SwarmEngine implements Router {
    * agent's next home must get that copy before this node's later tells, whose `low` would
    * otherwise pass it (sim --swarm seed 216).
    */
-  readonly #handledFar = (w: Wired): void => {
+  readonly #letGoHandled = (w: Wired): void => {
     this.counters.custodyHandledFar++
     this.#clock.setTimeout(() => this.#doneWith(w), FIFO_GAP_TIMEOUT)
   }
@@ -1080,7 +1075,7 @@ export class SwarmEngine implements Router {
     queueMicrotask(() => {
       this.#releasesScheduled = false
       for (const d of this.#releases.take((n) => this.#sessions.has(n))) this.#sendControl(d.n, { k: 'h', i: d.i, r: toRuns(d.c) }, ['reliable'])
-      for (const d of this.#farReleases.take((n) => this.#sessions.has(n))) this.#sendControl(d.n, { k: 'h', i: d.i, r: toRuns(d.c), e: 1 }, ['reliable'])
+      for (const d of this.#firstHolderReleases.take((n) => this.#sessions.has(n))) this.#sendControl(d.n, { k: 'h', i: d.i, r: toRuns(d.c), e: 1 }, ['reliable'])
     })
   }
 
@@ -1160,7 +1155,7 @@ export class SwarmEngine implements Router {
   /** Done with here without reaching its agent (a duplicate, a dead letter): release it, upstream and in this node's own numbering. */
   #doneWith(w: Wired): void {
     this.#release(w.u)
-    this.#releaseFar(w.ou)
+    this.#releaseFirstHolder(w.ou)
     this.#ownDone(w)
   }
 
@@ -1485,7 +1480,7 @@ export class SwarmEngine implements Router {
     for (const node of this.#custody.nodes()) {
       const heir = rendezvousPick(node, stay.filter((id) => id !== node).map((id) => ({ id, capabilities: [], load: 0 })))
       if (heir === undefined || !this.#sessions.has(node) || !ready(node)) continue
-      const items = this.#custody.takeToward(node, this.#handledFar)
+      const items = this.#custody.takeToward(node, this.#letGoHandled)
       const dict = this.#dictToward(heir)
       this.#sendControl(heir, { k: 'ch', n: node, e: items.map((w) => packEnvelope(w, dict)), g: items.map((w) => w.e.guarantee) }, ['reliable'])
       for (const w of items) this.#release(w.u)
@@ -1629,7 +1624,7 @@ export class SwarmEngine implements Router {
   #parkTowardSessionless(): void {
     for (const node of this.#custody.nodes()) {
       if (this.#sessions.has(node)) continue
-      for (const w of this.#custody.takeToward(node, this.#handledFar)) this.#park(directoryKey(w.e.to.type, w.e.to.id), w)
+      for (const w of this.#custody.takeToward(node, this.#letGoHandled)) this.#park(directoryKey(w.e.to.type, w.e.to.id), w)
     }
   }
 

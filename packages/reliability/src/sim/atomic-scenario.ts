@@ -1,4 +1,4 @@
-import { atomicLog, deriveSeed, prng, Runner, Simulator, type AtomicLogEvent, type AtomicLogMsg } from '@murmur/swarm'
+import { atomicLog, deriveSeed, memberId, prng, Runner, Simulator, type AtomicLogEvent, type AtomicLogMsg } from '@murmur/swarm'
 import { Recorder, type HistoryEvent } from './history.js'
 
 export interface AtomicScenarioOptions {
@@ -83,7 +83,7 @@ export function runAtomicScenario(options: AtomicScenarioOptions): { events: His
       })
       if (restart !== undefined) {
         sim.at(restart, () => {
-          const id = options.breakMechanism === 'restart-same-id' ? victim : `${victim}#1`
+          const id = options.breakMechanism === 'restart-same-id' ? victim : memberId(victim, 1)
           start(id, sim.aliveIds())
           rec.push({ t: 'fault', at: sim.now, what: `restart ${victim} empty as ${id}` })
         })

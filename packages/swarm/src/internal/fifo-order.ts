@@ -206,9 +206,9 @@ export class FifoOrder<T> {
    * behind them, in order, and move on. A gap the sender said it still has out less than `maxAge`
    * ago waits on (it comes once the sender routes it again), up to `MAX_WAITS` times `maxAge`
    * (sim --swarm seed 1482: n2's #5, held toward a node cut off for 4 s, came 10 ms after the
-   * gap expired, behind newer tells that had carried `low` 5 all along). A held copy the stream has since gone past (merged
-   * counters moved `next` over it, and another copy of it was delivered) goes to `duplicate`
-   * instead, unless it counts as late (see `#late`).
+   * gap expired, behind newer tells that had carried `low` 5 all along). A held copy the stream
+   * has since gone past (merged counters moved `next` over it, and another copy of it was
+   * delivered) goes to `duplicate` instead, unless it counts as late (see `#late`).
    */
   expire(now: number, maxAge: number, duplicate: (item: T) => void = () => {}): T[] {
     for (const [agent, p] of this.#past) if (now - p.at > PAST_MS) this.#past.delete(agent)
