@@ -29,7 +29,7 @@ export const FIGURES: readonly Figure[] = [
   { name: 'remote.tell.reliable', meaning: 'Agent-to-agent `tell` across two node processes, reliable fifo message type, msg/s.' },
   { name: 'remote.ask.p50', meaning: 'Agent-to-agent `ask` across two node processes, one in flight, median µs.' },
   { name: 'remote.ask.p99', meaning: 'As `remote.ask.p50`, 99th percentile.' },
-  { name: 'remote.rtt-p50', meaning: 'The raw round trip (as `raw.rtt-p50`) between the two node processes of `remote.ask.p50`, one before each ask: the baseline of the ask figures, measured with the machine in the same state; median µs.' },
+  { name: 'remote.rtt-p50', meaning: 'The raw round trip (as `raw.rtt-p50`) between the two node processes of `remote.ask.p50`, one before each ask: the baseline of the ask figures, measured with the machine in the same state (both processes still polling after the previous ask, see `busyPollMicros`); median µs.' },
   { name: 'remote.ask.throughput', meaning: 'Agent-to-agent `ask`s per second with 100 in flight.' },
   { name: 'cluster.failure-detection', meaning: 'ms from `kill -9` of a node to `member-down` on every other node.' },
   { name: 'cluster.rebalance', meaning: 'ms to move 10,000 agents when a fourth node joins three.' },

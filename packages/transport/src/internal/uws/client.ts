@@ -5,6 +5,7 @@ import type { AbortOptions } from '../../transport.js'
 import { Aborted, PeerUnreachable } from '../../errors.js'
 import { CloseCode, LinkState, assertFrameSize, wireCloseCode, wireCloseReason, type LinkLimits } from '../link-state.js'
 import type { TlsInit } from './tls.js'
+import type { BusyPoll } from './busy-poll.js'
 
 const SEND_OPTIONS = { binary: true, compress: false, fin: true } as const
 const EMPTY = new Uint8Array(0)
@@ -38,6 +39,7 @@ export class ClientLink implements Link {
     readonly remoteAddress: string,
     handlers: LinkHandlers,
     limits: LinkLimits,
+    private readonly poll: BusyPoll,
   ) {
     this.state = new LinkState(handlers, limits)
     this.socket = socketOf(ws)
@@ -50,6 +52,7 @@ export class ClientLink implements Link {
     })
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       if (this.state.closed) return
+      this.poll.touch()
       if (isBinary) this.state.deliver(data, this)
       else this.close(CloseCode.unsupportedData, 'binary frames only')
     })
@@ -66,6 +69,7 @@ export class ClientLink implements Link {
   send(frame: Uint8Array): boolean {
     if (this.state.closed) return true
     assertFrameSize(frame, this.state.limits)
+    this.poll.touch()
     // Every send of this tick goes out in one writev: one write per frame caps a link near
     // 200 k frames/s, corked it does several times that.
     if (!this.autoCorked) {
@@ -114,6 +118,7 @@ export interface DialInit extends AbortOptions {
   readonly tls: TlsInit | undefined
   /** Real ms for the TCP, TLS and WebSocket handshakes together. */
   readonly dialTimeout: number
+  readonly poll: BusyPoll
 }
 
 /** `ws` throws on an address it cannot parse; the caller turns that into `PeerUnreachable`. */
@@ -161,7 +166,7 @@ export function dialWs(init: DialInit): Promise<ClientLink> {
     ws.once('open', () => {
       signal?.removeEventListener('abort', onAbort)
       ws.off('error', fail)
-      resolve(new ClientLink(ws, address, init.handlers, init.limits))
+      resolve(new ClientLink(ws, address, init.handlers, init.limits, init.poll))
     })
   })
 }

@@ -4,6 +4,7 @@ import type { Link, LinkHandlers } from '../../connector.js'
 import { AddressInUse } from '../../errors.js'
 import { CloseCode, LinkState, assertFrameSize, wireCloseCode, wireCloseReason, type LinkLimits } from '../link-state.js'
 import { withPemFiles, type TlsInit } from './tls.js'
+import type { BusyPoll } from './busy-poll.js'
 
 interface Slot {
   link?: ServerLink
@@ -52,6 +53,7 @@ export class ServerLink implements Link {
     readonly remoteAddress: string,
     limits: LinkLimits,
     private readonly forget: (link: ServerLink) => void,
+    private readonly poll: BusyPoll,
   ) {
     this.state = new LinkState(UNSET, limits)
   }
@@ -59,6 +61,7 @@ export class ServerLink implements Link {
   send(frame: Uint8Array): boolean {
     if (this.state.closed) return true
     assertFrameSize(frame, this.state.limits)
+    this.poll.touch()
     // maxBackpressure is 0 (unlimited), so uWS never drops: it writes or buffers.
     if (frame.byteLength < DIRECT_WRITE_THRESHOLD || this.ws.getBufferedAmount() > 0) this.ws.send(frame, true, false)
     else sendFragmented(this.ws, frame)
@@ -83,12 +86,17 @@ export class ServerLink implements Link {
 
   onMessage(message: ArrayBuffer, isBinary: boolean): void {
     if (this.state.closed) return
+    this.poll.touch()
     if (!isBinary) {
       this.close(CloseCode.unsupportedData, 'binary frames only')
       return
     }
-    // uWS neuters `message` when the callback returns: the receiver gets its own copy.
-    this.state.deliver(new Uint8Array(message.slice(0)), this)
+    // uWS neuters `message` when the callback returns: the receiver gets its own copy. A Buffer
+    // under 4 KiB comes from Node's pool: measured 0.08 µs for a 110-byte frame against 0.46 µs for
+    // `message.slice(0)`, which allocates an ArrayBuffer of its own (and adds to GC pressure).
+    const copy = Buffer.allocUnsafe(message.byteLength)
+    copy.set(new Uint8Array(message))
+    this.state.deliver(copy, this)
   }
 
   onDrain(): void {
@@ -113,6 +121,7 @@ export interface ServerInit {
   readonly tls: TlsInit | undefined
   readonly accept: (link: Link) => LinkHandlers
   readonly links: Set<Link>
+  readonly poll: BusyPoll
 }
 
 export interface Server {
@@ -128,7 +137,7 @@ function createApp(tls: TlsInit | undefined): TemplatedApp {
 
 function onOpen(ws: WebSocket<Slot>, init: ServerInit): void {
   const remote = Buffer.from(ws.getRemoteAddressAsText()).toString()
-  const link = new ServerLink(ws, remote, init.limits, (l) => init.links.delete(l))
+  const link = new ServerLink(ws, remote, init.limits, (l) => init.links.delete(l), init.poll)
   ws.getUserData().link = link
   init.links.add(link)
   try {
