@@ -284,8 +284,16 @@ export class SwarmEngine implements Router {
         this.#definitionsDue(peer.nodeId)
       }
       // Back with a new incarnation before anyone declared it down: what its last life held died
-      // with it. Sent again only now, packed with the dictionary of its new life.
-      if (before !== undefined && before !== peer.incarnation) this.#resendToward(peer.nodeId)
+      // with it. Sent again only now, packed with the dictionary of its new life. An activation
+      // its last life was asked for will never be answered: it fails now, as at a member-down,
+      // and the agent comes back here (sim --swarm seed 7623: a leaving node's handoff to a node
+      // that crashed and came back within 171 ms waited the 30 s activation timeout; the leave
+      // was not announced meanwhile, placement kept choosing the leaving node, which restarts
+      // nothing, and an agent whose new home had crashed too was never restarted).
+      if (before !== undefined && before !== peer.incarnation) {
+        this.#failActivations(peer.nodeId)
+        this.#resendToward(peer.nodeId)
+      }
       if (this.#releases.size > 0 || this.#firstHolderReleases.size > 0) this.#scheduleReleases()
       if (this.#live.has(peer.nodeId)) this.#onMembershipChanged()
     })
