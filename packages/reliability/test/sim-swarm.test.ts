@@ -55,6 +55,7 @@ const FIXED_SEEDS: readonly { seed: number; what: string }[] = [
   { seed: 1482, what: 'a gap the sender keeps reporting out waits past the gap timeout' },
   { seed: 730, what: "a failed move routes the agent's mailbox, taken back from custody, ahead of what it buffered meanwhile" },
   { seed: 8594, what: "an agent whose only newer entries died with their nodes is restarted, not lost (a node unknown for 5 s counts as gone)" },
+  { seed: 164, what: "a tell that came back to a node marks that node's own copy handled, so a crash of the node it was passed to does not send it again" },
   { seed: 7623, what: 'an activation on a node that came back under a new incarnation fails at once, so a leave does not hang 30 s while placement still picks the leaver' },
 ]
 

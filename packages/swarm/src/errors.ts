@@ -17,6 +17,8 @@ function swarmError(code: string) {
 export class PlacementFailed extends swarmError('PLACEMENT_FAILED') {}
 /** A remote spawn or move got no answer in time, or its node left before answering. */
 export class SpawnFailed extends swarmError('SPAWN_FAILED') {}
+/** `joined()` waited its `timeout` and no member answered (the seeds are down, unreachable, or refuse this node). */
+export class JoinTimeout extends swarmError('JOIN_TIMEOUT') {}
 /** The swarm node is stopping or stopped. */
 export class SwarmStopped extends swarmError('SWARM_STOPPED') {}
 /** The agent class (protocol name) is not among the node's `agents`. */

@@ -3,7 +3,7 @@
  * address them by id from any node.
  */
 export { Swarm, type AnyAgentClass, type SwarmOptions, type SwarmSpawnOptions, type AgentLocation, type MemberInfo, type SwarmEvents, type EngineTimings } from './swarm.js'
-export { PlacementFailed, SpawnFailed, SwarmStopped, UnknownAgentType } from './errors.js'
+export { JoinTimeout, PlacementFailed, SpawnFailed, SwarmStopped, UnknownAgentType } from './errors.js'
 export type { Persistence } from './persistence.js'
 export {
   rendezvous,

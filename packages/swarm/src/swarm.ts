@@ -14,7 +14,7 @@ import { createUwsTransport, systemClock, type TlsInit, type ChannelConfig, type
 import { swim, type FailureDetectorFactory } from './failure-detector.js'
 import { rendezvous, type PlacementStrategy } from './placement.js'
 import { SwarmEngine, type EngineTimings, type MemberInfo, type SwarmEvents } from './swarm-engine.js'
-import { UnknownAgentType } from './errors.js'
+import { JoinTimeout, SwarmStopped, UnknownAgentType } from './errors.js'
 import type { Host } from './internal/host.js'
 import type { Persistence } from './persistence.js'
 import { ClusterServices, type ClusterEvents, type ServiceTimings, type TopologyOption } from './cluster-services.js'
@@ -164,6 +164,8 @@ export class Swarm {
   readonly #agents: ReadonlyMap<string, AgentClass>
   readonly #services: ClusterServices
   #stopped: Promise<void> | undefined
+  /** Told once when `stop` begins (waiters of `joined`). */
+  readonly #stopListeners = new Set<() => void>()
 
   private constructor(system: ActorSystem, engine: SwarmEngine, transport: Transport, agents: ReadonlyMap<string, AgentClass>, services: ClusterServices) {
     this.system = system
@@ -292,7 +294,8 @@ export class Swarm {
   /**
    * Counters of this node's cluster work: messages `forwarded` for agents that live elsewhere,
    * directory `corrections` sent to stale senders, messages `parked` while an agent had no home,
-   * `deadLetters`, `handoffs` (and `handoffsFailed`), `restarts` after crashes, `rerouted`
+   * `deadLetters`, `handoffs` (and `handoffsFailed`), `bufferedDuringMove` (messages held while their agent
+   * moved away, sent after it), `restarts` after crashes, `rerouted`
    * unacknowledged messages of dead nodes, `malformed` envelopes from peers, and `fifoLate` fifo
    * messages delivered out of order rather than dropped (a re-routed one arriving after newer ones).
    *
@@ -344,8 +347,61 @@ export class Swarm {
   }
 
   /**
+   * Resolves once this node has joined its cluster: a member answered its join with the member
+   * list and synced this node's directory with its own (at the first anti-entropy round after a
+   * member came up: within about a second). `Swarm.start` resolves when the node
+   * listens; until it has joined, placement sees only this node and an agent spawned elsewhere is
+   * unknown here. A node without seeds (the first) has joined at once. Rejects with `JoinTimeout`
+   * after `timeout` ms (none by default), with the signal's reason when `signal` aborts, and with
+   * `SwarmStopped` if the node stops first.
+   *
+   * @example
+   * const b = await Swarm.start({ port: 7001, seeds: ['127.0.0.1:7000'], secret, agents: [WorkerAgent] })
+   * await b.joined({ timeout: 5000 })
+   * await b.ref(WorkerAgent, 'worker-7').ask('report', {})
+   */
+  joined(options: { readonly timeout?: number; readonly signal?: AbortSignal } = {}): Promise<void> {
+    if (this.#engine.joinedVia !== undefined) return Promise.resolve()
+    if (this.#stopped !== undefined) return Promise.reject(new SwarmStopped(`node ${this.nodeId} is stopping`))
+    if (options.signal?.aborted) return Promise.reject(options.signal.reason)
+    return new Promise<void>((resolve, reject) => {
+      const done = (): void => {
+        offJoined()
+        offStopped()
+        if (timer !== undefined) clearTimeout(timer)
+        options.signal?.removeEventListener('abort', onAbort)
+      }
+      const offJoined = this.#engine.events.on('joined', () => {
+        done()
+        resolve()
+      })
+      const offStopped = this.#onStop(() => {
+        done()
+        reject(new SwarmStopped(`node ${this.nodeId} stopped before it joined`))
+      })
+      const onAbort = (): void => {
+        done()
+        reject(options.signal?.reason)
+      }
+      options.signal?.addEventListener('abort', onAbort, { once: true })
+      const timer =
+        options.timeout === undefined
+          ? undefined
+          : setTimeout(() => {
+              done()
+              reject(new JoinTimeout(`node ${this.nodeId} did not join within ${options.timeout} ms`, { timeout: options.timeout }))
+            }, options.timeout)
+    })
+  }
+
+  #onStop(listener: () => void): () => void {
+    this.#stopListeners.add(listener)
+    return () => this.#stopListeners.delete(listener)
+  }
+
+  /**
    * Typed events: `member-up`, `member-suspect`, `member-down`, `member-left`, `agent-activated`,
-   * `agent-moved`, `dead-letter`. Returns the function that unsubscribes.
+   * `agent-moved`, `dead-letter`, `joined`. Returns the function that unsubscribes.
    *
    * @example
    * node.on('member-down', (m) => console.log(m.id, 'is gone'))
@@ -453,6 +509,7 @@ export class Swarm {
    * tells the cluster, then stops the transport and the local system. Idempotent.
    */
   stop(): Promise<void> {
+    if (this.#stopped === undefined) for (const listener of [...this.#stopListeners]) listener()
     this.#stopped ??= (async () => {
       await this.#engine.leave()
       this.#services.close()

@@ -74,6 +74,31 @@ t.test('crash with no hint from the transport (a silent kill -9): probing alone 
   }
 })
 
+t.test('one cut link: the indirect probes through the others keep both ends alive', async (t) => {
+  const run = (indirectProbes: number) => {
+    const sim = new MembershipSim({ indirectProbes })
+    for (const id of ['a', 'b', 'c', 'd']) sim.add(id, id === 'a' ? undefined : 'a')
+    sim.run(1000)
+    sim.events = []
+    sim.cut.add('a|b')
+    sim.run(10_000)
+    return sim
+  }
+  const sim = run(3)
+  for (const id of ['a', 'b', 'c', 'd']) {
+    for (const other of ['a', 'b', 'c', 'd']) if (other !== id) t.equal(sim.view(id)[other], 'alive', `${id} holds ${other} alive`)
+  }
+  t.equal(sim.events.filter((e) => e.event === 'member-down').length, 0, 'no member-down in 10 s with a and b unable to reach each other')
+  t.equal(sim.events.filter((e) => e.event === 'member-suspect').length, 0, 'not even a suspicion: the relayed acks come in time')
+  // The same cut without indirect probes: a and b suspect each other (each refutes through c and
+  // d, so it flaps between suspect and alive): what the indirect probes prevent.
+  const broken = run(0)
+  t.ok(
+    broken.events.some((e) => e.event === 'member-suspect' && ((e.node === 'a' && e.member === 'b') || (e.node === 'b' && e.member === 'a'))),
+    'with indirectProbes 0 the cut link raises suspicions',
+  )
+})
+
 t.test('a paused node is suspected but refutes, and is never declared down', async (t) => {
   const sim = new MembershipSim()
   for (const id of ['a', 'b', 'c', 'd']) sim.add(id, id === 'a' ? undefined : 'a')

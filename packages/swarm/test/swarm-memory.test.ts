@@ -45,8 +45,16 @@ t.test('join: agents whose home is now the newcomer move there with their state;
     for (let j = 0; j < k; j++, seq++) for (let i = 0; i < N; i += 3) a.ref(LoggerAgent, `l-${i}`).tell('log', { seq })
   }
   send(60)
+  // a starts its moves to d together; when the first one is done, the others are still on the
+  // way: tells sent then find their agents moving and wait in the moves' buffers.
+  let during = 0
+  const off = a.on('agent-moved', () => {
+    off()
+    during = seq
+    send(10)
+  })
   await c.add('d', ['b'])
-  for (let round = 0; round < 14; round++) {
+  for (let round = 0; round < 13; round++) {
     send(10)
     await settle(5)
   }
@@ -58,8 +66,14 @@ t.test('join: agents whose home is now the newcomer move there with their state;
   const onD = [...Array(N).keys()].filter((i) => c.hosts(`l-${i}`, 'logger')[0] === 'd')
   t.ok(onD.length > N / 8 && onD.length < N / 2, `about a quarter moved to d (${onD.length})`)
   for (let i = 0; i < N; i++) t.equal(c.hosts(`l-${i}`, 'logger').length, 1, `l-${i} hosted exactly once`)
+  // The agents run at their new homes before a hears the answers: wait for a's first one.
+  await c.until(() => during > 0, "a's first move answered")
+  t.ok(during > 0, 'tells went out as the moves began')
+  const buffered = [...c.nodes.values()].reduce((sum, n) => sum + (n.metrics()['bufferedDuringMove'] ?? 0), 0)
+  t.ok(buffered > 0, `some waited in a move's buffer (${buffered})`)
   for (let i = 0; i < N; i += 3) {
-    const seqs = await c.nodes.get('c')!.ref(LoggerAgent, `l-${i}`).ask('seqs', {}, { timeout: 5000 })
+    // Asked from a, the sender: its ask comes after its own last tells (one fifo stream per sender and agent).
+    const seqs = await a.ref(LoggerAgent, `l-${i}`).ask('seqs', {}, { timeout: 5000 })
     t.same(seqs, [...Array(seq).keys()], `l-${i}: all ${seq} messages, once each, in order`)
   }
 })
@@ -172,33 +186,37 @@ t.test('placement per class (static placement = capability) and the capability f
   t.equal(c.nodes.get('a')!.agents({ type: 'gpu' }).length, 10)
 })
 
-t.test('a sender with a stale view is forwarded and its directory corrected', async (t) => {
+t.test('a sender that has not heard where an agent runs is forwarded there and its directory corrected', async (t) => {
   const { local } = await import('../src/index.js')
   const c = new MemoryCluster(8)
   t.teardown(() => c.close())
-  // No anti-entropy during the test, so only forwarding can teach c where the agent is.
+  // No periodic anti-entropy during the test, so only forwarding can teach c where the agent is.
   const quiet = { timings: { antiEntropy: 600_000 } }
-  await c.add('a', [], quiet)
-  await c.add('b', ['a'], quiet)
-  await c.until(() => c.converged(), 'membership of 2')
+  const a = await c.add('a', [], quiet)
+  const b = await c.add('b', ['a'], quiet)
+  const node = await c.add('c', ['a'], quiet)
+  await Promise.all([b.joined(), node.joined()])
+  await c.until(() => c.converged(), 'membership of 3')
   // An id whose rendezvous home among {a, b, c} is a, but which runs on b (local placement).
   const three = ['a', 'b', 'c'].map((id) => ({ id, capabilities: [], load: 0 }))
   let id = ''
   for (let i = 0; ; i++) if (rendezvousPick(placementKey({ type: 'counter', id: `x-${i}` }), three) === 'a') { id = `x-${i}`; break }
-  const b = c.nodes.get('b')!
+  // b's announcement of the new agent cannot reach c (a reaches both, and keeps them alive to
+  // each other through its indirect probes).
+  c.net.partition(['b'], ['c'])
   await b.spawn(CounterAgent, { id, placement: local() })
-  b.ref(CounterAgent, id).tell('add', { n: 4 })
-  await c.until(() => c.nodes.get('a')!.find(id)?.node === 'b', 'a knows it is on b')
-  // c joins and asks at once: its directory is empty, so it routes by placement, to a.
-  const node = await c.add('c', ['a'], quiet)
-  await c.until(() => c.converged(), 'membership of 3')
-  const before = c.nodes.get('a')!.metrics()['forwarded']!
-  t.equal(node.find(id), undefined, 'c does not know the agent yet')
-  const r = await node.ref(CounterAgent, id).ask('get', {}, { timeout: 5000 })
-  t.equal(r.total, 4, 'the ask reached the agent on b')
-  t.ok(c.nodes.get('a')!.metrics()['forwarded']! > before, 'a forwarded it')
+  await c.until(() => a.find(id)?.node === 'b', 'a knows it is on b')
+  t.equal(node.find(id), undefined, 'c has not heard of it')
+  const forwarded = a.metrics()['forwarded']!
+  const corrections = a.metrics()['corrections']!
+  // c routes by placement, to a; a forwards it to b and tells c where it is.
+  node.ref(CounterAgent, id).tell('add', { n: 4 })
   await c.until(() => node.find(id)?.node === 'b', 'c corrected')
-  t.ok(c.nodes.get('a')!.metrics()['corrections']! >= 1, 'a sent the correction')
+  t.ok(a.metrics()['forwarded']! > forwarded, 'a forwarded it')
+  t.ok(a.metrics()['corrections']! > corrections, 'a sent the correction')
+  const r = await a.ref(CounterAgent, id).ask('get', {}, { timeout: 5000 })
+  t.equal(r.total, 4, 'the tell reached the agent on b, once')
+  c.net.heal()
 })
 
 t.test('crash restart: a class with a persistence hook comes back with its saved state, others start fresh', async (t) => {

@@ -1,6 +1,6 @@
 import { CustodyTable } from './custody.js'
 import { member, type Run } from './run.js'
-import type { Routed } from './wire.js'
+import type { Routed, Upstream } from './wire.js'
 import type { OutStream } from './fifo-sender.js'
 
 /**
@@ -70,6 +70,18 @@ export class TellCustody {
     if (!isRun(x)) return void this.#handled.add(x)
     const k = c - (x.c0 as number)
     if (x.out[k] === 0) x.out[k] = HANDLED
+  }
+
+  /**
+   * Marks handled (as `handled` does) every single tell held here whose upstream is `u`: copies of
+   * one tell share the custody of the node they came from. Runs are tells that start here, with no
+   * upstream. A scan: for the rare tell that came back to this node.
+   */
+  handledCopiesOf(u: Upstream): void {
+    this.#table.forEach((x) => {
+      if (isRun(x) || x.u === undefined) return
+      if (x.u.n === u.n && x.u.i === u.i && x.u.c === u.c) this.#handled.add(x)
+    })
   }
 
   /**

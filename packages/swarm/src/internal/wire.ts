@@ -36,7 +36,8 @@ export interface Moving {
 export type Wire =
   | { readonly k: 'm'; readonly m: MembershipMessage }
   | { readonly k: 'd'; readonly e: readonly DirectoryEntry[] }
-  | { readonly k: 'ae'; readonly d: readonly number[] }
+  /** `j`: the sender has not joined yet and wants an answer even when nothing differs. */
+  | { readonly k: 'ae'; readonly d: readonly number[]; readonly j?: 1 }
   | { readonly k: 'aer'; readonly e: readonly DirectoryEntry[]; readonly b: readonly number[] }
   | { readonly k: 'a'; readonly c: number; readonly a: Moving }
   | { readonly k: 'aa'; readonly c: number; readonly error?: SerializedError }

@@ -20,6 +20,8 @@ export class MembershipSim {
   now = 0
   nodes = new Map<string, MembershipState>()
   crashed = new Set<string>()
+  /** Links that drop everything both ways (`a|b`, either order): one cut link, the rest working. */
+  cut = new Set<string>()
   /** Extra delay on everything a node sends (a busy event loop). */
   slow = new Map<string, number>()
   queue: InFlight[] = []
@@ -72,6 +74,7 @@ export class MembershipSim {
         this.queue.shift()
         this.now = Math.max(this.now, m.at)
         if (this.crashed.has(m.to) || this.crashed.has(m.from)) continue
+        if (this.cut.has(`${m.from}|${m.to}`) || this.cut.has(`${m.to}|${m.from}`)) continue
         this.input(m.to, { kind: 'message', now: this.now, from: m.from, message: m.effect.message })
       }
       this.now = next
