@@ -216,6 +216,8 @@ export class SwarmEngine implements Router {
    * Delivered here and not yet done with: whom to release each one to (the envelope is the key the
    * local system gives back), and for a forwarded tell its first holder too (see `Routed.ou`).
    */
+  /** Agents being stopped for a move or a discard, and what was delivered to them meanwhile (see `#passivate`). */
+  readonly #passivating = new Map<string, Envelope[]>()
   readonly #upstreamOf = new WeakMap<Envelope, Upstream | { readonly u: Upstream; readonly ou: Upstream; readonly back?: true }>()
   /**
    * Per peer, the run of tells last sent to it, while the transport has not encoded it yet: the
@@ -580,7 +582,7 @@ export class SwarmEngine implements Router {
   }
 
   async #discard(address: AgentAddress): Promise<void> {
-    const { state, pending } = await this.#host.passivate(address)
+    const { state, pending } = await this.#passivate(address)
     this.#ordering.delete(directoryKey(address.type, address.id))
     const { counters, held } = this.#fifo.take(directoryKey(address.type, address.id), this.#clock.now())
     this.hooks.onDiscard?.(address, state, counters)
@@ -1014,9 +1016,36 @@ export class SwarmEngine implements Router {
 
   /** To the local agent; a tell held upstream is released once the agent is done with it. */
   #deliverLocal(w: Wired): void {
-    if (w.u === undefined) return this.#host.deliver(w.e)
-    this.#upstreamOf.set(w.e, w.ou === undefined ? w.u : w.h >= 2 ? { u: w.u, ou: w.ou, back: true } : { u: w.u, ou: w.ou })
-    this.#host.deliver(w.e, this.#onSettled)
+    if (w.u !== undefined) this.#upstreamOf.set(w.e, w.ou === undefined ? w.u : w.h >= 2 ? { u: w.u, ou: w.ou, back: true } : { u: w.u, ou: w.ou })
+    if (this.#passivating.size > 0) {
+      const late = this.#passivating.get(this.#keyOf(w.e.to))
+      if (late !== undefined) return void late.push(w.e)
+    }
+    if (w.u === undefined) this.#host.deliver(w.e)
+    else this.#host.deliver(w.e, this.#onSettled)
+  }
+
+  /**
+   * Stops a local agent and takes its state and mailbox (a move, a discarded duplicate). Messages
+   * the numbering releases for it meanwhile join the mailbox it gives back: delivered to the
+   * stopping agent, they were refused as "no agent here" and lost, its custody released, while
+   * the fifo counters that go with it already counted them (sim --swarm seed 2137).
+   */
+  async #passivate(address: AgentAddress): Promise<{ state: unknown; pending: Envelope[] }> {
+    const key = directoryKey(address.type, address.id)
+    const late: Envelope[] = []
+    this.#passivating.set(key, late)
+    try {
+      const { state, pending } = await this.#host.passivate(address)
+      return { state, pending: late.length === 0 ? pending : [...pending, ...late] }
+    } catch (error) {
+      // Not here after all: what came meanwhile goes where its agent is now.
+      this.#passivating.delete(key)
+      for (const e of late) this.#dispatch(this.#rewrap(e))
+      throw error
+    } finally {
+      this.#passivating.delete(key)
+    }
   }
 
   readonly #onSettled = (e: Envelope): void => {
@@ -1345,7 +1374,7 @@ export class SwarmEngine implements Router {
       // that comes now is the agent. The orphan gives way, its state goes to `onConflict` and its
       // mail follows (sim --swarm seed 49: every later move failed as a duplicate, and both copies
       // lived on).
-      const orphan = moving.restored && this.#host.hosts(address) ? await this.#host.passivate(address) : undefined
+      const orphan = moving.restored && this.#host.hosts(address) ? await this.#passivate(address) : undefined
       const orphanFifo = orphan !== undefined ? this.#fifo.take(key, this.#clock.now()) : undefined
       // A restart after a crash starts fresh unless the class's persistence hook has a state.
       const saved = reason === 'restart' ? await this.#host.recover(moving.type, moving.id) : undefined
@@ -1418,7 +1447,7 @@ export class SwarmEngine implements Router {
     const entry = this.#dir.get(key)
     let moving: Moving | undefined
     try {
-      const { state, pending } = await this.#host.passivate(address)
+      const { state, pending } = await this.#passivate(address)
       this.#ordering.delete(key)
       // Numbered messages waiting for a gap go after the agent, with the counters.
       const { counters, held } = this.#fifo.take(key, this.#clock.now())
