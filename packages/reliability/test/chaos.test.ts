@@ -24,8 +24,13 @@ t.test('chaos: 5 node processes, SIGKILL/restart and link cuts under a steady wo
   const now = () => Date.now() - started
   let calmFrom = Infinity
   const calmSends = new Set<string>()
+  /** Each node name's current life (`c2@<incarnation>`), from its `up` report. */
+  const lives = new Map<string, string>()
   const onReport = (_name: string, m: Report & any) => {
-    if (m.t === 'up') history.push({ t: 'up', at: now(), node: m.node })
+    if (m.t === 'up') {
+      history.push({ t: 'up', at: now(), node: m.node })
+      lives.set(String(m.node).slice(0, String(m.node).lastIndexOf('@')), m.node)
+    }
     else if (m.t === 'send') {
       history.push({ t: 'send', at: now(), id: m.id, from: m.from, to: `agent:${m.agent}`, kind: 'reliable-fifo', key: m.stream, seq: m.seq })
       if (now() >= calmFrom) calmSends.add(m.id)
@@ -35,8 +40,16 @@ t.test('chaos: 5 node processes, SIGKILL/restart and link cuts under a steady wo
   const cluster = await ProcessCluster.create(NODES, onReport)
   const { ports } = cluster
   const start = (name: string) => cluster.start(name)
+  // A killed life goes down as crashed, as in the simulation: the checker's one excused repeat is
+  // a tell that life handled before its release went out (handled again where the agent lives
+  // next). Deliveries are recorded per life and agent, so the crash is too.
   const kill = (name: string) => {
-    if (cluster.kill(name)) history.push({ t: 'fault', at: now(), what: `SIGKILL ${name}` })
+    if (!cluster.kill(name)) return
+    history.push({ t: 'fault', at: now(), what: `SIGKILL ${name}` })
+    const life = lives.get(name)
+    if (life === undefined) return
+    history.push({ t: 'down', at: now(), node: life, how: 'crash' })
+    for (const agent of AGENTS) history.push({ t: 'down', at: now(), node: `${life}/${agent}`, how: 'crash' })
   }
   let closed = false
   const restarts = new Set<NodeJS.Timeout>()
