@@ -212,12 +212,13 @@ export class SwarmEngine implements Router {
   readonly #adopted = new Map<number, number>()
   /** Each peer's incarnation as its last session said: a new one means its earlier life is over. */
   readonly #incarnations = new Map<string, number>()
-  /**
-   * Delivered here and not yet done with: whom to release each one to (the envelope is the key the
-   * local system gives back), and for a forwarded tell its first holder too (see `Routed.ou`).
-   */
   /** Agents being stopped for a move or a discard, and what was delivered to them meanwhile (see `#passivate`). */
   readonly #passivating = new Map<string, Envelope[]>()
+  /**
+   * Delivered here and not yet done with: whom to release each one to (the envelope is the key the
+   * local system gives back), and for a forwarded tell its first holder too (see `Routed.ou`);
+   * `back`: it came back to this node after two hops or more (see `#releaseFirstHolder`).
+   */
   readonly #upstreamOf = new WeakMap<Envelope, Upstream | { readonly u: Upstream; readonly ou: Upstream; readonly back?: true }>()
   /**
    * Per peer, the run of tells last sent to it, while the transport has not encoded it yet: the
@@ -1035,17 +1036,17 @@ export class SwarmEngine implements Router {
     const key = directoryKey(address.type, address.id)
     const late: Envelope[] = []
     this.#passivating.set(key, late)
+    let passivated: { state: unknown; pending: Envelope[] }
     try {
-      const { state, pending } = await this.#host.passivate(address)
-      return { state, pending: late.length === 0 ? pending : [...pending, ...late] }
+      passivated = await this.#host.passivate(address)
     } catch (error) {
       // Not here after all: what came meanwhile goes where its agent is now.
       this.#passivating.delete(key)
       for (const e of late) this.#dispatch(this.#rewrap(e))
       throw error
-    } finally {
-      this.#passivating.delete(key)
     }
+    this.#passivating.delete(key)
+    return late.length === 0 ? passivated : { state: passivated.state, pending: [...passivated.pending, ...late] }
   }
 
   readonly #onSettled = (e: Envelope): void => {

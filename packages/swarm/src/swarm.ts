@@ -365,32 +365,23 @@ export class Swarm {
     if (this.#stopped !== undefined) return Promise.reject(new SwarmStopped(`node ${this.nodeId} is stopping`))
     if (options.signal?.aborted) return Promise.reject(options.signal.reason)
     return new Promise<void>((resolve, reject) => {
-      const done = (): void => {
+      let timer: NodeJS.Timeout | undefined
+      const finish = (error?: unknown): void => {
         offJoined()
         offStopped()
-        if (timer !== undefined) clearTimeout(timer)
+        clearTimeout(timer)
         options.signal?.removeEventListener('abort', onAbort)
+        if (error === undefined) resolve()
+        else reject(error)
       }
-      const offJoined = this.#engine.events.on('joined', () => {
-        done()
-        resolve()
-      })
-      const offStopped = this.#onStop(() => {
-        done()
-        reject(new SwarmStopped(`node ${this.nodeId} stopped before it joined`))
-      })
-      const onAbort = (): void => {
-        done()
-        reject(options.signal?.reason)
-      }
+      const offJoined = this.#engine.events.on('joined', () => finish())
+      const offStopped = this.#onStop(() => finish(new SwarmStopped(`node ${this.nodeId} stopped before it joined`)))
+      const onAbort = (): void => finish(options.signal?.reason)
       options.signal?.addEventListener('abort', onAbort, { once: true })
-      const timer =
-        options.timeout === undefined
-          ? undefined
-          : setTimeout(() => {
-              done()
-              reject(new JoinTimeout(`node ${this.nodeId} did not join within ${options.timeout} ms`, { timeout: options.timeout }))
-            }, options.timeout)
+      if (options.timeout !== undefined) {
+        const ms = options.timeout
+        timer = setTimeout(() => finish(new JoinTimeout(`node ${this.nodeId} did not join within ${ms} ms`, { timeout: ms })), ms)
+      }
     })
   }
 
