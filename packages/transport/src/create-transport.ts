@@ -701,10 +701,17 @@ class TransportNode implements Transport {
     // If that session ended or changed since, the dialer's claim on it must not resume a new
     // session under the old epoch: the dialer would carry on with sequence numbers the new session
     // never saw, and its messages would be dropped as duplicates (found by sim seed 928).
-    if (conn.role === 'acceptor' && (session ? session.epoch !== conn.epoch : conn.epochOfSession)) {
+    // A provisional epoch is spent once a session is made with it: if that session ended during
+    // this handshake, a new one under the same epoch would look to the dialer like the old one
+    // resumed, and it would carry on from sequence numbers the new one never saw (sim seed 3174).
+    if (conn.role === 'acceptor' && (session ? session.epoch !== conn.epoch : conn.epochOfSession || this.#provisional.get(`${peer.nodeId}/${peer.incarnation}`) !== conn.epoch)) {
       throw new ConnectionRefused('the session changed during the handshake; retry')
     }
-    const local = session ?? (conn.role === 'acceptor' ? { epoch: conn.epoch, peerEpoch: 0 } : undefined)
+    // A dialer with no session yet may have announced a provisional epoch to the peer's own dials,
+    // which made their session on it: the peer's claim on it names the session this link starts
+    // (taken for stale, it ended a session both sides had just agreed on: sim --swarm seed 6598).
+    const provisional = conn.role === 'dialer' ? this.#provisional.get(`${peer.nodeId}/${peer.incarnation}`) : undefined
+    const local = session ?? (conn.role === 'acceptor' ? { epoch: conn.epoch, peerEpoch: 0 } : provisional !== undefined ? { epoch: provisional, peerEpoch: 0 } : undefined)
     const decision = reconcile(local, theirs.epoch, theirs.claim)
     if (decision === 'stale-claim') {
       throw new SessionLost(`${peer.nodeId} resumes a session this node no longer has`, { epoch: theirs.claim })
@@ -712,6 +719,10 @@ class TransportNode implements Transport {
     if (decision === 'reset' && session) {
       this.#resetSession(session)
       session = undefined
+      // The dialer was told the ended session's epoch in WELCOME: a session made now would have to
+      // reuse it, and the peer's other links would take it for the old one resumed (sim seed 4239).
+      // Refused, the dialer comes back, finds no session under that epoch, and starts afresh.
+      if (conn.role === 'acceptor') throw new ConnectionRefused('the session was reset; retry')
     }
     conn.phase = 'open'
     const isNew = session === undefined
