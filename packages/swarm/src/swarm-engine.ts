@@ -126,6 +126,9 @@ interface PendingActivation {
 const MAX_HOPS = 4
 /** How long a numbered message waits for its predecessor before the gap is given up (ms). */
 const FIFO_GAP_TIMEOUT = 3000
+
+/** What a custody release says (the wire's `e`, see `Wire`). */
+const Release = { done: 0, handled: 1, handed: 2 } as const
 /** After this long unknown to membership, a node the directory names counts as gone (see `#longUnknown`). */
 const UNKNOWN_GONE_MS = 5000
 /** Directory entries per gossip message (keeps frames small). */
@@ -195,10 +198,12 @@ export class SwarmEngine implements Router {
   readonly #options = new WeakMap<readonly Guarantee[], Map<string, SendOptions>>()
   /** Reliable tells passed to another node and not yet done with there (see `custody.ts`). */
   readonly #custody = new TellCustody()
-  /** Releases owed upstream, sent at the end of the turn. */
-  readonly #releases = new ReleaseBatch()
-  /** End-to-end releases owed to the first holders of forwarded tells handled here (see `Routed.ou`). */
-  readonly #firstHolderReleases = new ReleaseBatch()
+  /**
+   * Releases owed, sent at the end of the turn, one batch per kind (the wire's `e`): upstream
+   * (done with), to first holders of forwarded tells handled here (see `Routed.ou`), upstream for
+   * tells handed to an heir (see `#handCustodyToHeirs`).
+   */
+  readonly #releases: readonly [ReleaseBatch, ReleaseBatch, ReleaseBatch] = [new ReleaseBatch(), new ReleaseBatch(), new ReleaseBatch()]
   /** Nodes the directory names that membership does not know, since when (see `#longUnknown`). */
   readonly #unknownSince = new Map<string, number>()
   #releasesScheduled = false
@@ -216,10 +221,9 @@ export class SwarmEngine implements Router {
   readonly #passivating = new Map<string, Envelope[]>()
   /**
    * Delivered here and not yet done with: whom to release each one to (the envelope is the key the
-   * local system gives back), and for a forwarded tell its first holder too (see `Routed.ou`);
-   * `back`: it came back to this node after two hops or more (see `#releaseFirstHolder`).
+   * local system gives back), and for a forwarded tell its first holder too (see `Routed.ou`).
    */
-  readonly #upstreamOf = new WeakMap<Envelope, Upstream | { readonly u: Upstream; readonly ou: Upstream; readonly back?: true }>()
+  readonly #upstreamOf = new WeakMap<Envelope, Upstream | { readonly u: Upstream; readonly ou: Upstream }>()
   /**
    * Per peer, the run of tells last sent to it, while the transport has not encoded it yet: the
    * next tell to the same agent joins it instead of going as an envelope of its own (see `startRun`).
@@ -311,7 +315,7 @@ export class SwarmEngine implements Router {
         this.#failActivations(peer.nodeId)
         this.#resendToward(peer.nodeId)
       }
-      if (this.#releases.size > 0 || this.#firstHolderReleases.size > 0) this.#scheduleReleases()
+      if (this.#releases.some((b) => b.size > 0)) this.#scheduleReleases()
       if (this.#live.has(peer.nodeId)) this.#onMembershipChanged()
     })
     this.#t.on('drained', () => this.#retryParked(undefined))
@@ -382,8 +386,7 @@ export class SwarmEngine implements Router {
     this.events.emit(event, this.memberInfo(this.#members.get(m.id) ?? { ...m, since: 0 }))
     if (event === 'member-down' || event === 'member-left') {
       this.#failActivations(m.id)
-      this.#releases.forget(m.id)
-      this.#firstHolderReleases.forget(m.id)
+      for (const batch of this.#releases) batch.forget(m.id)
       // A member that left gracefully is done with what it held, or handed it on, but its last
       // releases may still be on their way over its session (it announces its leave, then
       // drains): they are waited for before anything is sent again (sim --swarm seed 19: the
@@ -483,7 +486,10 @@ export class SwarmEngine implements Router {
   }
 
   #onMembershipChanged(): void {
-    if (this.#stopping) return
+    // Leaving: nothing moves here, but what waits for a home that is back (or gone for good) is
+    // handed on now, not left to expire (sim --swarm seed 4511: n1, leaving, parked its tells for
+    // n2's agents while n2 was falsely down, and dead-lettered them 11 s after n2 was back).
+    if (this.#stopping) return void (this.#parked.size > 0 && this.#handParkedToHeirs(false))
     this.#rebalance()
     this.#retryParked(undefined)
   }
@@ -801,7 +807,7 @@ export class SwarmEngine implements Router {
         this.#onActivate(m.from, w.c, w.a)
         break
       case 'h':
-        if (w.i === this.#t.incarnation) forRuns(w.r, w.e === 1 ? this.#markHandledFn : this.#releasedFn)
+        if (w.i === this.#t.incarnation) forRuns(w.r, w.e === Release.handled ? this.#markHandledFn : w.e === Release.handed ? this.#handedFn : this.#releasedFn)
         break
       case 'ch':
         this.#adopt(w, m.from)
@@ -893,7 +899,7 @@ export class SwarmEngine implements Router {
     // Definitions are sent again when the next session comes up (see `peer-up`); so are releases.
     if (payload.k === 'sd' || payload.k === 'sda') return
     if (payload.k === 'h') {
-      const batch = payload.e === 1 ? this.#firstHolderReleases : this.#releases
+      const batch = this.#releases[payload.e ?? Release.done]
       forRuns(payload.r, (c) => batch.add({ n: _peer, i: payload.i, c }))
       return
     }
@@ -1017,7 +1023,7 @@ export class SwarmEngine implements Router {
 
   /** To the local agent; a tell held upstream is released once the agent is done with it. */
   #deliverLocal(w: Wired): void {
-    if (w.u !== undefined) this.#upstreamOf.set(w.e, w.ou === undefined ? w.u : w.h >= 2 ? { u: w.u, ou: w.ou, back: true } : { u: w.u, ou: w.ou })
+    if (w.u !== undefined) this.#upstreamOf.set(w.e, w.ou === undefined ? w.u : { u: w.u, ou: w.ou })
     if (this.#passivating.size > 0) {
       const late = this.#passivating.get(this.#keyOf(w.e.to))
       if (late !== undefined) return void late.push(w.e)
@@ -1053,9 +1059,12 @@ export class SwarmEngine implements Router {
     const held = this.#upstreamOf.get(e)
     if (held === undefined) return
     this.#upstreamOf.delete(e)
-    if (!('ou' in held)) return this.#release(held)
+    if (!('ou' in held)) {
+      this.#custody.handledCopiesOf(held)
+      return this.#release(held)
+    }
     this.#release(held.u)
-    this.#releaseFirstHolder(held.ou, held.back === true)
+    this.#releaseFirstHolder(held.ou)
   }
 
   /** A mailbox message given back by the local system (a move, a lost conflict), routed again. */
@@ -1067,10 +1076,10 @@ export class SwarmEngine implements Router {
   }
 
   /** Done with here: tell the node that holds it (at the end of the turn, with the others). */
-  #release(u: Upstream | undefined): void {
+  #release(u: Upstream | undefined, kind: typeof Release.done | typeof Release.handed = Release.done): void {
     if (u === undefined) return
-    if (u.n === this.self) return void (u.i === this.#t.incarnation && this.#released(u.c))
-    this.#releases.add(u)
+    if (u.n === this.self) return void (u.i === this.#t.incarnation && (kind === Release.handed ? this.#handed(u.c) : this.#released(u.c)))
+    this.#releases[kind].add(u)
     this.#scheduleReleases()
   }
 
@@ -1081,22 +1090,14 @@ export class SwarmEngine implements Router {
    * between them crashes before it passes the release on, the first holder lets go instead of
    * sending it again (sim --swarm seed 2083: the forwarder crashed right after the handler was done,
    * and the sender's copy, sent again, was handled a second time by an agent restarted from a
-   * stale entry).
+   * stale entry). Copies of it this node still holds, passed on toward a node that passed it back
+   * here, are handled too (sim --swarm seeds 164, 6072; see `TellCustody.handledCopiesOf`).
    */
-  /**
-   * `mayHoldCopy`: the tell came back to this node after two hops or more, so this node may hold
-   * an earlier copy of it in custody, passed on toward a node that passed it back here. That copy
-   * is handled too, and must not be sent again if that node goes down before its release comes
-   * (sim --swarm seed 164: n2, restarted, passed n0's tell to n4, n4 passed it back on a stale
-   * entry, n2 handled it and moved the agent to n4, n4 crashed before releasing, and n2 sent its
-   * copy again to the agent's fresh restart). Copies are found by the first holder's custody, which
-   * both carry; the scan runs only for tells that came back, which are rare.
-   */
-  #releaseFirstHolder(ou: Upstream | undefined, mayHoldCopy = false): void {
+  #releaseFirstHolder(ou: Upstream | undefined): void {
     if (ou === undefined) return
-    if (mayHoldCopy) this.#custody.handledCopiesOf(ou)
+    this.#custody.handledCopiesOf(ou)
     if (ou.n === this.self) return void (ou.i === this.#t.incarnation && this.#custody.handled(ou.c))
-    this.#firstHolderReleases.add(ou)
+    this.#releases[Release.handled].add(ou)
     this.#scheduleReleases()
   }
 
@@ -1112,6 +1113,22 @@ export class SwarmEngine implements Router {
   readonly #letGoHandled = (w: Wired): void => {
     this.counters.custodyHandledFar++
     this.#clock.setTimeout(() => this.#doneWith(w), FIFO_GAP_TIMEOUT)
+  }
+
+  readonly #handedFn = (c: number): void => this.#handed(c)
+
+  /**
+   * A node this one passed a tell to left and handed it to an heir, which sends it again if need
+   * be: not this node's to send again, but not known handled either. So it is released upstream
+   * the same way, and its fifo number stays out for one gap timeout: the agent's stream waits for
+   * it rather than taking a late copy for a duplicate (sim --swarm seed 3484: n2 left holding n3's
+   * #3 toward n4, its release moved n3's stream on, and the copy n4 then delivered was dropped).
+   */
+  #handed(c: number): void {
+    const w = this.#custody.release(c)
+    if (w === undefined) return
+    this.#release(w.u, Release.handed)
+    this.#clock.setTimeout(() => this.#ownDone(w), FIFO_GAP_TIMEOUT)
   }
 
   /** A node this one passed a tell to is done with it: so is this one, toward its own upstream. */
@@ -1156,9 +1173,25 @@ export class SwarmEngine implements Router {
     this.#releasesScheduled = true
     queueMicrotask(() => {
       this.#releasesScheduled = false
-      for (const d of this.#releases.take((n) => this.#sessions.has(n))) this.#sendControl(d.n, { k: 'h', i: d.i, r: toRuns(d.c) }, ['reliable'])
-      for (const d of this.#firstHolderReleases.take((n) => this.#sessions.has(n))) this.#sendControl(d.n, { k: 'h', i: d.i, r: toRuns(d.c), e: 1 }, ['reliable'])
+      for (const e of [Release.done, Release.handled, Release.handed]) {
+        for (const d of this.#releases[e].take((n) => this.#sessions.has(n))) this.#sendControl(d.n, e === Release.done ? { k: 'h', i: d.i, r: toRuns(d.c) } : { k: 'h', i: d.i, r: toRuns(d.c), e }, ['reliable'])
+      }
     })
+  }
+
+  /** The `low` this node's own numbered tell carries on its way to `node` (see `FifoSender.lowFor`). */
+  #lowFor(w: Wired, node: string): number | undefined {
+    return w.f !== undefined && w.s !== undefined ? this.#fifoOut.lowFor(w.f, w.s, node, this.#tickNow) : undefined
+  }
+
+  /**
+   * `w` packed for `node`, one hop on, with the `low` of its stream on that route (a tell of its
+   * own, or the one it came with) and, when `c` holds it here, its first holder. Forwarding and
+   * handing parked tells to an heir both pack here (sim --swarm seed 5521: n1, leaving, handed its
+   * parked tells on without their `low`, and the agent's home started n1's stream past an older one).
+   */
+  #packFor(w: Wired, node: string, c: number | undefined, lo = this.#lowFor(w, node)): unknown[] {
+    return packEnvelope(w, this.#dictToward(node), c, w.h + 1, lo, c !== undefined ? (w.ou ?? w.u) : undefined)
   }
 
   #forward(w: Wired, node: string, entry: DirectoryEntry | undefined): void {
@@ -1170,7 +1203,7 @@ export class SwarmEngine implements Router {
     // A local sender gets `Overloaded` (flow control reaches the user); forwarded traffic waits.
     const first = w.o === this.self && w.h === 0
     const held = inCustody(w.e)
-    const lo = w.f !== undefined && w.s !== undefined ? this.#fifoOut.lowFor(w.f, w.s, node, this.#tickNow) : undefined
+    const lo = this.#lowFor(w, node)
     // A tell that may travel in a run (see `internal/run.ts`) joins the one the transport holds
     // toward `node`, not encoded yet, or starts one; custody holds the run (see `run-custody.ts`).
     const size = first && this.#t.flushes !== undefined ? runSize(w, lo ?? w.lo) : -1
@@ -1187,7 +1220,7 @@ export class SwarmEngine implements Router {
     try {
       if (size < 0) {
         c = held ? this.#custody.hold(w, node) : undefined
-        ok = this.#sendAgentTraffic(node, packEnvelope(w, this.#dictToward(node), c, w.h + 1, lo, c !== undefined ? (w.ou ?? w.u) : undefined), w.e.to, w.e.guarantee, first ? 'throw' : 'false') !== false
+        ok = this.#sendAgentTraffic(node, this.#packFor(w, node, c, lo), w.e.to, w.e.guarantee, first ? 'throw' : 'false') !== false
       } else {
         const run = startRun(w, this.#dictToward(node), held ? this.#custody.nextId : undefined, size, this.#t.flushes as number)
         c = held ? this.#custody.holdRun(run, node) : undefined
@@ -1236,8 +1269,9 @@ export class SwarmEngine implements Router {
 
   /** Done with here without reaching its agent (a duplicate, a dead letter): release it, upstream and in this node's own numbering. */
   #doneWith(w: Wired): void {
+    if (w.ou === undefined && w.u !== undefined) this.#custody.handledCopiesOf(w.u)
     this.#release(w.u)
-    this.#releaseFirstHolder(w.ou, w.h >= 2)
+    this.#releaseFirstHolder(w.ou)
     this.#ownDone(w)
   }
 
@@ -1282,6 +1316,9 @@ export class SwarmEngine implements Router {
   }
 
   #sweepParked(): void {
+    // A leaving node hands what is parked to a member that stays; only what nobody takes by the end
+    // of its leave is a dead letter (see `#handOver`).
+    if (this.#stopping) return
     const now = this.#clock.now()
     for (const [key, p] of [...this.#parked]) {
       if (now - p.since < this.#timings.parkTimeout) continue
@@ -1340,14 +1377,17 @@ export class SwarmEngine implements Router {
   /**
    * The directory entry an activation produces counts as its answer: the answer itself may be
    * lost (the new home held this node down for a while and dropped its session), and the agent
-   * would wait the activation timeout while it already runs there (sim --swarm seed 39).
+   * would wait the activation timeout while it already runs there (sim --swarm seed 39). So does
+   * a newer entry from anywhere: the agent's life went on past the version it got there (sim
+   * --swarm seed 2284: the new home moved it on before its own entry reached this node, which
+   * held a tell for it 30 s).
    */
   #answeredByEntries(entries: readonly DirectoryEntry[]): void {
     for (const e of entries) {
       if (e.status !== 'active') continue
       const key = directoryKey(e.type, e.id)
       for (const [c, p] of this.#pending) {
-        if (p.key !== key || p.to !== e.node || e.version < p.version) continue
+        if (p.key !== key || (e.version === p.version ? p.to !== e.node : e.version < p.version)) continue
         this.#pending.delete(c)
         this.#clock.clearTimeout(p.timer)
         p.resolve()
@@ -1485,6 +1525,20 @@ export class SwarmEngine implements Router {
       this.counters.handoffsFailed++
       if (moving !== undefined && !this.#stopped) {
         const back = moving
+        // Unless another copy won meanwhile (a copy the other side of a partition started, which
+        // the directory kept; a moving agent is not discarded when that entry comes): then this
+        // one is a losing duplicate, whose state goes to the winner by `onConflict` and whose mail
+        // follows (sim --swarm seed 9497: n0's move failed, its copy came back beside n4's, and a
+        // tell it had buffered was handled by both).
+        if (now !== undefined && now.status === 'active' && now.node !== this.self && this.#live.has(now.node)) {
+          this.hooks.onDiscard?.(address, back.state, back.counters)
+          back.pending.forEach((e, i) => {
+            const c = back.custody?.[i]
+            const w = c === undefined || c === null ? { e, o: this.self, h: 0 } : this.#custody.release(c)
+            if (w !== undefined) this.#dispatch(w)
+          })
+          return
+        }
         await this.#host.activate(back.type, back.id, back.input, back.state, true).catch(() => {
           // A copy runs here again (restored from a conflict's state while this move hung): this
           // state merges into it by `onConflict` like a losing duplicate's, rather than being dropped.
@@ -1565,7 +1619,7 @@ export class SwarmEngine implements Router {
       const items = this.#custody.takeToward(node, this.#letGoHandled)
       const dict = this.#dictToward(heir)
       this.#sendControl(heir, { k: 'ch', n: node, e: items.map((w) => packEnvelope(w, dict)), g: items.map((w) => w.e.guarantee) }, ['reliable'])
-      for (const w of items) this.#release(w.u)
+      for (const w of items) this.#release(w.u, Release.handed)
       handed = true
     }
     return handed
@@ -1608,7 +1662,7 @@ export class SwarmEngine implements Router {
         const heir = home !== undefined && home !== this.self && heirs.includes(home) ? home : rendezvousPick(key, heirs.map((id) => ({ id, capabilities: [], load: 0 })))
         if (heir !== undefined) {
           const c = inCustody(w.e) ? this.#custody.hold(w, heir) : undefined
-          if (this.#sendAgentTraffic(heir, packEnvelope(w, this.#dictToward(heir), c), w.e.to, w.e.guarantee)) continue
+          if (this.#sendAgentTraffic(heir, this.#packFor(w, heir, c), w.e.to, w.e.guarantee)) continue
           if (c !== undefined) this.#custody.release(c)
         }
         // Nobody to hand it to (cut off, or the others already forgot this node): a tell another

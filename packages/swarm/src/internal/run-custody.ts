@@ -21,13 +21,38 @@ export class TellCustody {
   readonly #table = new CustodyTable<Routed | Run>()
   /** Tells (not of runs) their final recipient said it handled; see `handled`. */
   readonly #handled = new WeakSet<Routed>()
+  /**
+   * Tells held here that came from another node, by the custody of the first node that held them
+   * (`ou`, or `u` when that node passed it here itself): the copies `handledCopiesOf` finds. Only
+   * forwarded tells are in it, which a healthy cluster has few of.
+   */
+  readonly #copies = new Map<string, Routed[]>()
   #nextId = 1
 
   /** Keep `w`, passed to `next`; the id it travels under. */
   hold(w: Routed, next: string): number {
     const c = this.#table.hold(w, next)
     this.#nextId = c + 1
+    const first = w.ou ?? w.u
+    if (first !== undefined) {
+      const key = custodyKey(first)
+      const list = this.#copies.get(key)
+      if (list === undefined) this.#copies.set(key, [w])
+      else list.push(w)
+    }
     return c
+  }
+
+  /** `w` is no longer held (under one of its ids). */
+  #unindex(w: Routed): void {
+    const first = w.ou ?? w.u
+    if (first === undefined) return
+    const key = custodyKey(first)
+    const list = this.#copies.get(key)
+    const at = list?.indexOf(w) ?? -1
+    if (list === undefined || at < 0) return
+    if (list.length === 1) this.#copies.delete(key)
+    else list.splice(at, 1)
   }
 
   /** The id the next `hold` or `holdRun` hands out. */
@@ -50,7 +75,11 @@ export class TellCustody {
    */
   release(c: number, streamDone?: (f: OutStream, s: number) => void): Routed | undefined {
     const x = this.#table.release(c)
-    if (x === undefined || !isRun(x)) return x
+    if (x === undefined) return undefined
+    if (!isRun(x)) {
+      this.#unindex(x)
+      return x
+    }
     const k = c - (x.c0 as number)
     x.out[k] = 1
     if (streamDone === undefined) return member(x, k)
@@ -73,15 +102,16 @@ export class TellCustody {
   }
 
   /**
-   * Marks handled (as `handled` does) every single tell held here whose upstream is `u`: copies of
-   * one tell share the custody of the node they came from. Runs are tells that start here, with no
-   * upstream. A scan: for the rare tell that came back to this node.
+   * Marks handled (as `handled` does) every tell held here that is a copy of the one first held
+   * under `first`: copies of one tell share the custody of the first node that held it, whatever
+   * way each came here (sim --swarm seed 6072: n2 handled a tell that came back from n4 re-routed,
+   * while it still held two copies toward n4 whose releases died with n4; it sent them again to
+   * n4's restart, which handled the tell a second time). Runs start here: they have no first holder
+   * elsewhere.
    */
-  handledCopiesOf(u: Upstream): void {
-    this.#table.forEach((x) => {
-      if (isRun(x) || x.u === undefined) return
-      if (x.u.n === u.n && x.u.i === u.i && x.u.c === u.c) this.#handled.add(x)
-    })
+  handledCopiesOf(first: Upstream): void {
+    if (this.#copies.size === 0) return
+    for (const x of this.#copies.get(custodyKey(first)) ?? []) this.#handled.add(x)
   }
 
   /**
@@ -93,6 +123,7 @@ export class TellCustody {
     let seen: Set<Run> | undefined
     for (const x of this.#table.takeToward(next)) {
       if (!isRun(x)) {
+        this.#unindex(x)
         if (done !== undefined && this.#handled.has(x)) done(x)
         else out.push(x)
         continue
@@ -133,6 +164,10 @@ export class TellCustody {
 
 /** `Run.out[k]`: the tell's final recipient handled it; the next hop has not released it yet. */
 const HANDLED = 2
+
+function custodyKey(u: Upstream): string {
+  return `${u.n}/${u.i}/${u.c}`
+}
 
 function isRun(x: Routed | Run): x is Run {
   return (x as Partial<Run>).payloads !== undefined

@@ -49,8 +49,10 @@ export type Wire =
    * downstream. Ids as runs, `[first, count, first, count, …]`: they are mostly consecutive.
    * With `e`, the node that handled them says so (the end-to-end release, see `Routed.ou`): they
    * are not to be sent again, but stay held until the node they were passed to releases them.
+   * With `e` 2, the node they were passed to left and handed them to an heir: not to be sent again
+   * by this node, but not known handled either.
    */
-  | { readonly k: 'h'; readonly i: number; readonly r: readonly number[]; readonly e?: 1 }
+  | { readonly k: 'h'; readonly i: number; readonly r: readonly number[]; readonly e?: 1 | 2 }
   /**
    * Custody handed over by a leaving node: the tells (packed, with their guarantees `g`) it passed
    * to node `n` and `n` has not released yet. The receiver holds them toward `n` from now on.
