@@ -130,12 +130,21 @@ t.test('whole-cluster semantics: at-least-once across a crash, exactly-once betw
   t.same(split(view('n2@1', 'n1', false, 0.5), view('n2@1', 'n1', true, 1)), ['reliable-duplicate'], 'a split that healed before the first handling excuses nothing')
   t.same(split(view('n2@1', 'n3', false, 3)), ['reliable-duplicate'], 'another node held down: a duplicate')
   t.same(split(view('n2@1', 'n1', false, 5)), ['reliable-duplicate'], 'held down only after the second handling: a duplicate')
-  t.same(rules([up('s@1'), up('n1@1'), send(m, 's@1'), deliver(m, 'n1@1', 2), view('n1@1', 'n1', false, 3), deliver(m, 'n1@1', 4), healed]), ['fifo-order', 'reliable-duplicate'], 'twice on one life is never a split brain')
+  t.same(rules([up('s@1'), up('n1@1'), send(m, 's@1'), deliver(m, 'n1@1', 2), view('n1@1', 'n1', false, 3), deliver(m, 'n1@1', 4), healed]), ['reliable-duplicate'], 'twice on one life is never a split brain')
+  // A repeat is judged by the duplicate rules only, not as a fifo break too (sim --swarm seed 7269).
+  const m2 = 's@1>a1#2'
+  t.same(rules([up('s@1'), up('n1@1'), up('n2@1'), send(m, 's@1'), send(m2, 's@1', 1.2), deliver(m, 'n1@1', 2), view('n2@1', 'n1', false, 2.5), deliver(m2, 'n2@1', 3), deliver(m, 'n2@1', 4), healed]), ['split-brain-duplicate'], 'a split-brain repeat after a newer one: a split-brain duplicate, not a fifo break')
+  t.same(rules([up('s@1'), up('n1@1'), send(m, 's@1'), send(m2, 's@1', 1.2), deliver(m2, 'n1@1', 2), deliver(m, 'n1@1', 3), healed]), ['fifo-order'], 'a first handling after a newer one is a fifo break')
   // The sender and the first handler held each other down in between: the release could not get
   // through, so the sender sent the tell again (here to n2@1): at-least-once across the cut.
   t.same(split(view('s@1', 'n1', false, 3)), ['split-brain-duplicate'], 'the sender held the first handler down in between: split-brain-duplicate')
   t.same(split(view('n1@1', 's', false, 3)), ['split-brain-duplicate'], 'or the first handler held the sender down')
-  t.same(split(view('s@1', 'n2', false, 3)), ['reliable-duplicate'], 'the sender held only the second handler down: a duplicate')
+  t.same(split(view('s@1', 'n2', false, 3)), ['reliable-duplicate'], 'the sender held only the second handler down, after the first handling: a duplicate')
+  // Before the first handling: the sender sent it again (here to n1@1) while n2@1 still had the
+  // first copy, which it handled later (sim --swarm seed 2653).
+  t.same(split(view('s@1', 'n2', false, 1.5)), ['split-brain-duplicate'], 'the sender held the second handler down before the first handling: split-brain-duplicate')
+  t.same(split(view('n2@1', 's', false, 1.5)), ['split-brain-duplicate'], 'or the second handler held the sender down then')
+  t.same(split(view('s@1', 'n2', false, 0.5), view('s@1', 'n2', true, 0.8)), ['reliable-duplicate'], 'a cut between sender and second handler healed before the send: a duplicate')
   t.same(split(view('s@1', 'n1', false, 0.5), view('s@1', 'n1', true, 1)), ['reliable-duplicate'], 'a cut between sender and handler healed before the handling: a duplicate')
   // A node that joined while the sender was cut off: the sender, up first, never learned of it,
   // so it did not count it as a member (sim --swarm seed 1490). One that came up after the first

@@ -57,6 +57,14 @@ const FIXED_SEEDS: readonly { seed: number; what: string }[] = [
   { seed: 8594, what: "an agent whose only newer entries died with their nodes is restarted, not lost (a node unknown for 5 s counts as gone)" },
   { seed: 164, what: "a tell that came back to a node marks that node's own copy handled, so a crash of the node it was passed to does not send it again" },
   { seed: 7623, what: 'an activation on a node that came back under a new incarnation fails at once, so a leave does not hang 30 s while placement still picks the leaver' },
+  { seed: 3174, what: 'an acceptor does not make a second session under a provisional epoch a session already spent (the peer resumed, and a lane never drained)' },
+  { seed: 4239, what: 'an acceptor that resets a session refuses the link rather than reuse its epoch (a lane never drained)' },
+  { seed: 6598, what: "a dialer with no session takes the peer's claim on its provisional epoch for the session starting, not a stale one" },
+  { seed: 3484, what: "tells a leaving node handed to an heir keep their sender's fifo number out a gap timeout, so the late copy is not dropped" },
+  { seed: 4511, what: 'a leaving node hands parked tells to a member when their home comes back, rather than dead-letter them' },
+  { seed: 6072, what: 'a handled tell marks every copy the node still holds handled, whatever way each came' },
+  { seed: 9497, what: 'a move that failed while another copy won does not bring the agent back: its state and mail go to the winner' },
+  { seed: 5521, what: "a leaving node hands its parked tells on with their stream's low" },
 ]
 
 t.test('seeds the long runs found, fixed', async (t) => {
