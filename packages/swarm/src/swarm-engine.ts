@@ -1179,9 +1179,21 @@ export class SwarmEngine implements Router {
     })
   }
 
-  /** The `low` this node's own numbered tell carries on its way to `node` (see `FifoSender.lowFor`). */
+  /**
+   * The `low` a numbered tell carries on its way to `node`: for this node's own, its stream's (see
+   * `FifoSender.lowFor`); for another's, the lowest number of the same stream this node still holds
+   * (in custody or parked), when lower than the one it came with (sim --swarm seed 4368: n1,
+   * leaving, handed n2's #5 on while it still held #4, and the agent's home started at #5).
+   * `undefined`: the one it came with.
+   */
   #lowFor(w: Wired, node: string): number | undefined {
-    return w.f !== undefined && w.s !== undefined ? this.#fifoOut.lowFor(w.f, w.s, node, this.#tickNow) : undefined
+    if (w.s === undefined) return undefined
+    if (w.f !== undefined) return this.#fifoOut.lowFor(w.f, w.s, node, this.#tickNow)
+    let low = this.#custody.lowestHeld(w)
+    for (const x of this.#parked.get(directoryKey(w.e.to.type, w.e.to.id))?.items ?? []) {
+      if (x.s !== undefined && x.s < (low ?? Infinity) && x.o === w.o && x.oi === w.oi) low = x.s
+    }
+    return low !== undefined && low < w.s && low < (w.lo ?? Infinity) ? low : undefined
   }
 
   /**
@@ -1657,7 +1669,7 @@ export class SwarmEngine implements Router {
     for (const [key, p] of [...this.#parked]) {
       this.#parked.delete(key)
       const kept: Wired[] = []
-      for (const w of p.items) {
+      for (const w of p.items.sort(byFifoNumber)) {
         const home = this.#dir.get(key)?.node
         const heir = home !== undefined && home !== this.self && heirs.includes(home) ? home : rendezvousPick(key, heirs.map((id) => ({ id, capabilities: [], load: 0 })))
         if (heir !== undefined) {

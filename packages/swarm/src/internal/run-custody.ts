@@ -27,6 +27,8 @@ export class TellCustody {
    * forwarded tells are in it, which a healthy cluster has few of.
    */
   readonly #copies = new Map<string, Routed[]>()
+  /** The fifo numbers of those that have one, per stream (sender and agent): see `lowestHeld`. */
+  readonly #numbers = new Map<string, number[]>()
   #nextId = 1
 
   /** Keep `w`, passed to `next`; the id it travels under. */
@@ -39,8 +41,26 @@ export class TellCustody {
       const list = this.#copies.get(key)
       if (list === undefined) this.#copies.set(key, [w])
       else list.push(w)
+      const stream = streamKey(w)
+      if (stream !== undefined) {
+        const numbers = this.#numbers.get(stream)
+        if (numbers === undefined) this.#numbers.set(stream, [w.s as number])
+        else numbers.push(w.s as number)
+      }
     }
     return c
+  }
+
+  /**
+   * The lowest fifo number of `w`'s stream (its sender, to its agent) among the forwarded tells
+   * held here; `undefined` when none. A node passing on a later one while it holds an older one
+   * tells the agent's home to wait for it (see `fifo-sender.ts`).
+   */
+  lowestHeld(w: Routed): number | undefined {
+    if (this.#numbers.size === 0) return undefined
+    const stream = streamKey(w)
+    const numbers = stream === undefined ? undefined : this.#numbers.get(stream)
+    return numbers === undefined ? undefined : Math.min(...numbers)
   }
 
   /** `w` is no longer held (under one of its ids). */
@@ -53,6 +73,13 @@ export class TellCustody {
     if (list === undefined || at < 0) return
     if (list.length === 1) this.#copies.delete(key)
     else list.splice(at, 1)
+    const stream = streamKey(w)
+    const numbers = stream === undefined ? undefined : this.#numbers.get(stream)
+    if (stream === undefined || numbers === undefined) return
+    const i = numbers.indexOf(w.s as number)
+    if (i < 0) return
+    if (numbers.length === 1) this.#numbers.delete(stream)
+    else numbers.splice(i, 1)
   }
 
   /** The id the next `hold` or `holdRun` hands out. */
@@ -167,6 +194,10 @@ const HANDLED = 2
 
 function custodyKey(u: Upstream): string {
   return `${u.n}/${u.i}/${u.c}`
+}
+
+function streamKey(w: Routed): string | undefined {
+  return w.s === undefined || w.oi === undefined ? undefined : `${w.o}/${w.oi}/${w.e.to.type}/${w.e.to.id}`
 }
 
 function isRun(x: Routed | Run): x is Run {
