@@ -116,6 +116,14 @@ t.test('whole-cluster semantics: at-least-once across a crash, exactly-once betw
   t.same(rules(acrossCrash.filter((e) => e.t !== 'down')), ['reliable-duplicate'], 'a repeat while both handlers live is a duplicate')
   // Handled on a live node first, then on one that crashed later: still a duplicate.
   t.same(rules([up('s@1'), up('n1@1'), up('n2@1'), send(m, 's@1'), deliver(m, 'n2@1', 2), deliver(m, 'n1@1', 3), { t: 'down', at: 4, node: 'n1@1', how: 'crash' }, healed]), ['reliable-duplicate'], 'a repeat of a handling on a node that lived on is a duplicate')
+  // The handler lived on, but moved the agent to a node that crashed with it: the state that knew
+  // is gone, and the agent restarted fresh handles the tell again (sim --swarm seed 9836).
+  const moved = (node: string, to: string, at: number) => ({ t: 'moved' as const, at, node, id: 'a1', to })
+  const movedAway: HistoryEvent[] = [up('s@1'), up('n1@1'), up('n2@1'), up('n3@1'), send(m, 's@1'), deliver(m, 'n1@1', 2), moved('n1@1', 'n2', 3), { t: 'down', at: 3.5, node: 'n2@1', how: 'crash' }, deliver(m, 'n3@1', 4), healed]
+  t.same(rules(movedAway), [], 'a repeat after the agent state that knew died in a crash where it had moved: not a duplicate')
+  t.same(rules(movedAway.filter((e) => e.t !== 'down')), ['reliable-duplicate'], 'moved, but nothing crashed: a duplicate')
+  t.same(rules(movedAway.map((e) => (e.t === 'down' ? { ...e, at: 5 } : e))), ['reliable-duplicate'], 'the crash came after the repeat: a duplicate')
+  t.same(rules(movedAway.map((e) => (e.t === 'moved' ? { ...e, to: 'n3' } : e))), ['reliable-duplicate'], 'moved to a node that did not crash: a duplicate')
   // Three handlings: the first on a crashed node, the other two live: a duplicate.
   t.same(rules([...acrossCrash.slice(0, -1), deliver(m, 'n3@1', 5), healed]), ['reliable-duplicate'], 'two live handlings after a crashed one: a duplicate')
 

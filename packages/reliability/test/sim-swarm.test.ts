@@ -65,6 +65,8 @@ const FIXED_SEEDS: readonly { seed: number; what: string }[] = [
   { seed: 6072, what: 'a handled tell marks every copy the node still holds handled, whatever way each came' },
   { seed: 9497, what: 'a move that failed while another copy won does not bring the agent back: its state and mail go to the winner' },
   { seed: 5521, what: "a leaving node hands its parked tells on with their stream's low" },
+  { seed: 2284, what: 'an entry newer than a pending activation answers it (a tell buffered for the move waited 30 s)' },
+  { seed: 4368, what: "a node passing on another sender's tell while it holds an older one of the same stream makes the agent's home wait for it" },
 ]
 
 t.test('seeds the long runs found, fixed', async (t) => {

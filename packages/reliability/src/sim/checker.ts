@@ -43,9 +43,11 @@ export function check(events: readonly HistoryEvent[]): Violation[] {
   const returned = new Set<string>()
   const crashed = new Set<string>()
   const splits = new SplitBrains()
+  const states = new AgentStates()
   let healed = false
   for (const e of events) {
     splits.observe(e)
+    states.observe(e)
     if (e.t === 'up') alive.add(e.node)
     else if (e.t === 'down') {
       alive.delete(e.node)
@@ -59,7 +61,7 @@ export function check(events: readonly HistoryEvent[]): Violation[] {
     } else if (e.t === 'returned') returned.add(e.id)
     else if (e.t === 'healed') healed = true
   }
-  checkReliable(out, sends, deliveries, returned, { alive, crashed, splits }, healed)
+  checkReliable(out, sends, deliveries, returned, { alive, crashed, splits, states }, healed)
   checkOrder(out, events)
   checkCausal(out, events)
   checkAtomic(out, events, alive, healed)
@@ -86,6 +88,53 @@ function isDuplicate(list: readonly Deliver[], excused: (earlier: Deliver, repea
  * to, and restarted the agent itself). A node that came up after the other must learn of it from
  * the cluster it joins: its not knowing excuses nothing.
  */
+/**
+ * Where each agent's state went after a handling: from `moved` events (the old home's life, the
+ * new home's name) and the lives of each node (`up`, `down`).
+ */
+class AgentStates {
+  /** Per life and agent: [at, to] in order. */
+  readonly #moves = new Map<string, Array<readonly [number, string]>>()
+  /** Per node name: [at, life] of its starts, in order. */
+  readonly #lives = new Map<string, Array<readonly [number, string]>>()
+  /** Per life: when it crashed. */
+  readonly #crashedAt = new Map<string, number>()
+
+  observe(e: HistoryEvent): void {
+    if (e.t === 'moved') {
+      const key = `${e.node}\u0000${e.id}`
+      const list = this.#moves.get(key)
+      if (list) list.push([e.at, e.to])
+      else this.#moves.set(key, [[e.at, e.to]])
+    } else if (e.t === 'up') {
+      const name = nameOf(e.node)
+      const list = this.#lives.get(name)
+      if (list) list.push([e.at, e.node])
+      else this.#lives.set(name, [[e.at, e.node]])
+    } else if (e.t === 'down' && e.how === 'crash') this.#crashedAt.set(e.node, e.at)
+  }
+
+  /**
+   * Did the state of the agent that handled `d` (on `d.node`, at `d.at`) die in a crash before
+   * `until`, following its moves: the life that held it crashed while it did.
+   */
+  diedWith(d: Deliver, until: number): boolean {
+    let life = d.node
+    let since = d.at
+    for (let hops = 0; hops < 64; hops++) {
+      const move = this.#moves.get(`${life}\u0000${d.key}`)?.find(([at]) => at >= since && at <= until)
+      const crash = this.#crashedAt.get(life)
+      if (crash !== undefined && crash >= since && crash <= until && (move === undefined || crash < move[0])) return true
+      if (move === undefined) return false
+      const next = this.#lives.get(move[1])?.filter(([at]) => at <= move[0]).at(-1)?.[1]
+      if (next === undefined) return false
+      life = next
+      since = move[0]
+    }
+    return false
+  }
+}
+
 class SplitBrains {
   /** Per life: [at, peer, alive] in order. */
   readonly #log = new Map<string, Array<readonly [number, string, boolean]>>()
@@ -129,8 +178,11 @@ const nameOf = (life: string): string => life.slice(0, life.lastIndexOf('@'))
  * alive at the end. To an agent (`agent:<id>`): the cluster must get it to the agent wherever it
  * lives, so it counts unless its sender crashed.
  */
-function checkReliable(out: Violation[], sends: Map<string, Send>, deliveries: Map<string, Deliver[]>, returned: Set<string>, nodes: { alive: Set<string>; crashed: Set<string>; splits: SplitBrains }, healed: boolean): void {
-  const crashed = (d: Deliver): boolean => nodes.crashed.has(d.node)
+function checkReliable(out: Violation[], sends: Map<string, Send>, deliveries: Map<string, Deliver[]>, returned: Set<string>, nodes: { alive: Set<string>; crashed: Set<string>; splits: SplitBrains; states: AgentStates }, healed: boolean): void {
+  // The handler crashed, or the agent's state that knew died in a crash where it moved since (sim
+  // --swarm seed 9836: n0 handled a tell and moved the agent to n4, which crashed; the sender's
+  // copy, sent again when an earlier holder crashed, reached the agent restarted fresh).
+  const crashed = (d: Deliver, repeat?: Deliver): boolean => nodes.crashed.has(d.node) || (repeat !== undefined && nodes.states.diedWith(d, repeat.at))
   // Across a partition a tell is at-least-once (docs/guarantees.md): between the two handlings
   // either the two handlers held each other down (each side ran a copy of the agent), or the first
   // handler and the sender did (the cut swallowed the release, so the sender sent it again, to
@@ -149,7 +201,7 @@ function checkReliable(out: Violation[], sends: Map<string, Send>, deliveries: M
   for (const [id, list] of deliveries) {
     if (list.length < 2 || !isReliable((list[0] as Deliver).kind) || !isDuplicate(list, crashed)) continue
     const sentAt = sends.get(id)?.at ?? (list[0] as Deliver).at
-    const rule = isDuplicate(list, (d, repeat) => crashed(d) || split(d, repeat, sentAt)) ? 'reliable-duplicate' : 'split-brain-duplicate'
+    const rule = isDuplicate(list, (d, repeat) => crashed(d, repeat) || split(d, repeat, sentAt)) ? 'reliable-duplicate' : 'split-brain-duplicate'
     out.push({ rule, message: `${id} handled ${list.length} times (${list.map((d) => d.node).join(', ')})`, ids: [id], kind: (list[0] as Deliver).kind })
   }
   if (!healed) return

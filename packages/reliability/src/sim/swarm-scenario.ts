@@ -168,7 +168,11 @@ async function run(options: SwarmScenarioOptions): Promise<SwarmScenarioResult> 
           })
         }
         node.on('agent-activated', ({ address, reason }) => life.alive && rec.push({ t: 'fault', at: now(), what: `${life.inc}: activated ${address.id} (${reason})` }))
-        node.on('agent-moved', ({ address, to }) => life.alive && rec.push({ t: 'fault', at: now(), what: `${life.inc}: moved ${address.id} to ${to}` }))
+        node.on('agent-moved', ({ address, to }) => {
+          if (!life.alive) return
+          rec.push({ t: 'fault', at: now(), what: `${life.inc}: moved ${address.id} to ${to}` })
+          rec.push({ t: 'moved', at: now(), node: life.inc, id: address.id, to })
+        })
         rec.push({ t: 'up', at: now(), node: life.inc })
         if (faultsOn) work(life)
       },
