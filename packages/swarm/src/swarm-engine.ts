@@ -220,10 +220,11 @@ export class SwarmEngine implements Router {
   /** Agents being stopped for a move or a discard, and what was delivered to them meanwhile (see `#passivate`). */
   readonly #passivating = new Map<string, Envelope[]>()
   /**
-   * Delivered here and not yet done with: whom to release each one to (the envelope is the key the
-   * local system gives back), and for a forwarded tell its first holder too (see `Routed.ou`).
+   * Delivered here and not yet done with, by the envelope the local system gives back: how each
+   * came (whom to release it to, its first holder, its fifo number), for a tell held upstream or
+   * numbered.
    */
-  readonly #upstreamOf = new WeakMap<Envelope, Upstream | { readonly u: Upstream; readonly ou: Upstream }>()
+  readonly #carried = new WeakMap<Envelope, Wired>()
   /**
    * Per peer, the run of tells last sent to it, while the transport has not encoded it yet: the
    * next tell to the same agent joins it instead of going as an envelope of its own (see `startRun`).
@@ -591,9 +592,11 @@ export class SwarmEngine implements Router {
   async #discard(address: AgentAddress): Promise<void> {
     const { state, pending } = await this.#passivate(address)
     this.#ordering.delete(directoryKey(address.type, address.id))
-    const { counters, held } = this.#fifo.take(directoryKey(address.type, address.id), this.#clock.now())
+    const back = this.#givenBack(pending)
+    const numbered = back.flatMap((w): Array<readonly [string, number]> => (w.s !== undefined && w.oi !== undefined ? [[originOf(w.o, w.oi), w.s]] : []))
+    const { counters, held } = this.#fifo.take(directoryKey(address.type, address.id), this.#clock.now(), numbered)
     this.hooks.onDiscard?.(address, state, counters)
-    for (const e of pending) this.#dispatch(this.#rewrap(e))
+    for (const w of back) this.#dispatch(w)
     for (const w of held) this.#dispatch(w)
   }
 
@@ -1023,7 +1026,7 @@ export class SwarmEngine implements Router {
 
   /** To the local agent; a tell held upstream is released once the agent is done with it. */
   #deliverLocal(w: Wired): void {
-    if (w.u !== undefined) this.#upstreamOf.set(w.e, w.ou === undefined ? w.u : { u: w.u, ou: w.ou })
+    if (w.u !== undefined || w.s !== undefined) this.#carried.set(w.e, w)
     if (this.#passivating.size > 0) {
       const late = this.#passivating.get(this.#keyOf(w.e.to))
       if (late !== undefined) return void late.push(w.e)
@@ -1056,23 +1059,40 @@ export class SwarmEngine implements Router {
   }
 
   readonly #onSettled = (e: Envelope): void => {
-    const held = this.#upstreamOf.get(e)
-    if (held === undefined) return
-    this.#upstreamOf.delete(e)
-    if (!('ou' in held)) {
-      this.#custody.handledCopiesOf(held)
-      return this.#release(held)
-    }
+    const held = this.#carried.get(e)
+    if (held?.u === undefined) return
+    this.#carried.delete(e)
+    if (held.ou === undefined) this.#custody.handledCopiesOf(held.u)
     this.#release(held.u)
     this.#releaseFirstHolder(held.ou)
   }
 
-  /** A mailbox message given back by the local system (a move, a lost conflict), routed again. */
+  /**
+   * A mailbox message given back by the local system (a move, a failed stop), routed again. Not
+   * numbered: the fifo counters that go with the agent count it delivered.
+   */
   #rewrap(e: Envelope): Wired {
-    const held = this.#upstreamOf.get(e)
+    const held = this.#carried.get(e)
     if (held === undefined) return { e, o: this.self, h: 0 }
-    this.#upstreamOf.delete(e)
-    return 'ou' in held ? { e, o: this.self, h: 0, u: held.u, ou: held.ou } : { e, o: this.self, h: 0, u: held }
+    this.#carried.delete(e)
+    return held.ou !== undefined ? { e, o: this.self, h: 0, u: held.u as Upstream, ou: held.ou } : held.u !== undefined ? { e, o: this.self, h: 0, u: held.u } : { e, o: this.self, h: 0 }
+  }
+
+  /**
+   * The mailbox of a copy that lost to another (see `#discard`), to route to the winner: with its
+   * fifo numbers, which the counters that go to the winner leave undelivered, and this node's own
+   * numbers out again, so that the winner takes them in order (sim --swarm seed 2137: n2's #38,
+   * in the mailbox of n2's losing copy, went to n4 unnumbered and was handled after n2's #74).
+   */
+  #givenBack(pending: readonly Envelope[]): Wired[] {
+    const now = this.#clock.now()
+    return pending.map((e) => {
+      const held = this.#carried.get(e)
+      if (held === undefined) return { e, o: this.self, h: 0 }
+      this.#carried.delete(e)
+      if (held.f !== undefined && held.s !== undefined) this.#fifoOut.reopen(held.f, held.s, this.#tickNow)
+      return { ...held, h: 0 }
+    })
   }
 
   /** Done with here: tell the node that holds it (at the end of the turn, with the others). */

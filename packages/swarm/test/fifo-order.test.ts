@@ -128,3 +128,22 @@ t.test("a gap the sender keeps saying it has out waits past the gap timeout, up 
   t.same(g.expire(11_000, 3000), [], 'still said to be out, within 4 gap timeouts')
   t.equal(g.expire(12_200, 3000).length, 12, 'past 4 gap timeouts: given up however often it is said to be out')
 })
+
+t.test("a losing copy's mail handed back undelivered is not counted in the counters that go to the winner", async (t) => {
+  const loser = new FifoOrder<number>()
+  for (const s of [1, 2, 3]) t.same(loser.accept('x', 'a', s, s, 0), [s])
+  // #2 and #3 sat in the losing copy's mailbox when it stopped: they go on to the winner.
+  const { counters } = loser.take('x', 0, [['a', 2], ['a', 3]])
+  t.same(counters, [['a', 4, 1, [2, 3]]], '2 and 3 marked undelivered')
+  const winner = new FifoOrder<number>()
+  t.same(winner.accept('x', 'a', 2, 2, 0, 2), [2], 'the winner saw #2 first (low 2)')
+  winner.merge('x', counters, 0)
+  t.same(winner.accept('x', 'a', 3, 3, 0), [3], '#3, handed back, is delivered once it comes')
+  t.equal(winner.accept('x', 'a', 1, 1, 0), null, '#1, which the loser handled, is a duplicate')
+  t.equal(winner.accept('x', 'a', 3, 3, 0), null, 'and #3 only once')
+  // A number below where a fresh stream started, delivered late, handed back: undelivered again.
+  const late = new FifoOrder<number>()
+  late.accept('y', 'a', 5, 5, 0)
+  late.accept('y', 'a', 2, 2, 0)
+  t.same(late.take('y', 0, [['a', 2]]).counters, [['a', 6, 5]], '#2 no longer counted as delivered late')
+})

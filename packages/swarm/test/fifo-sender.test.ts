@@ -53,3 +53,21 @@ t.test('older tells out for STALE_LOW_MS: every later one carries low, whatever 
   const s4 = out.number(f, STALE_LOW_MS + 2)
   t.equal(out.lowFor(f, s4, 'x', STALE_LOW_MS + 2), undefined, '#3 became the first out just now: nothing')
 })
+
+t.test('a number handed back undelivered is out again: later messages carry low until it is done with again', async (t) => {
+  const out = new FifoSender()
+  const f = out.of('a')
+  for (let s = 1; s <= 4; s++) out.number(f)
+  for (const s of [1, 2, 3, 4]) out.done(f, s)
+  t.equal(out.firstOut('a'), undefined, 'all done with')
+  // #2 was delivered to a copy of the agent here, which then lost to another copy and gave its mail back.
+  out.reopen(f, 2, 10)
+  t.equal(out.firstOut('a'), 2, '#2 is the first out again')
+  t.equal(out.lowFor(f, out.number(f), 'winner', 10), 2, '#5 carries low 2, on whatever route')
+  out.done(f, 2)
+  t.equal(f.low, 5, 'done with again: low passes 3 and 4, which stayed done, to #5, still out')
+  out.done(f, 5)
+  t.equal(out.lowFor(f, out.number(f), 'winner', 10), undefined, '#6: nothing older out, no low')
+  out.reopen(f, 9, 10)
+  t.equal(f.low, 6, 'a number not given yet: nothing changes')
+})

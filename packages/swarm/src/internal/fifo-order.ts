@@ -116,11 +116,19 @@ export class FifoOrder<T> {
 
   /**
    * Counters to hand to the agent's new home, with the held messages (to forward after it). This
-   * node also remembers the counters for a while (see `PAST_MS`).
+   * node also remembers the counters for a while (see `PAST_MS`). `givenBack`: numbers delivered
+   * to the agent's mailbox here that go on undelivered (a losing copy's mail), not counted.
    */
-  take(agent: string, now = 0): { counters: Counters; held: T[] } {
+  take(agent: string, now = 0, givenBack: ReadonlyArray<readonly [origin: string, seq: number]> = []): { counters: Counters; held: T[] } {
     const streams = this.#agents.get(agent)
     this.#agents.delete(agent)
+    // Delivered to the mailbox of a copy that stopped, and handed back undelivered: not counted.
+    for (const [origin, seq] of givenBack) {
+      const s = streams?.get(origin)
+      if (s === undefined) continue
+      if (s.start !== undefined && seq < s.start) s.irregular.delete(seq)
+      else if (seq < s.next) remember(s.irregular, seq)
+    }
     const counters: Counter[] = []
     const held: T[] = []
     for (const [origin, s] of streams ?? []) {

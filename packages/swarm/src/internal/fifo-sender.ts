@@ -76,6 +76,20 @@ export class FifoSender {
     return s >= f.hintFrom && f.low < s ? f.low : undefined
   }
 
+  /**
+   * Message `s`, done with, is out again (delivered here, then handed back undelivered by a copy of
+   * the agent that stopped): it is the first out, and later messages carry `low` until it is done
+   * with again.
+   */
+  reopen(f: OutStream, s: number, now = 0): void {
+    if (s >= f.next) return
+    if (s >= f.low) return void f.doneAbove?.delete(s)
+    for (let n = s + 1; n < f.low; n++) (f.doneAbove ??= new Set()).add(n)
+    f.low = s
+    f.lowSince = now
+    f.hintFrom = Math.min(f.hintFrom, f.next)
+  }
+
   /** Message `s` is done with: released by the node it went to, handled here, or given up. */
   done(f: OutStream, s: number, now = 0): void {
     if (s < f.low) return
