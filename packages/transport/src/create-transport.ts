@@ -244,6 +244,7 @@ class TransportNode implements Transport {
   readonly #conns = new Set<Conn>()
   readonly #causal = new Map<string, CausalGroup>()
   readonly #provisional = new Map<string, number>()
+  readonly #spentEpochs = new Set<number>()
   readonly #events = new Emitter<TransportEvents>((error) => this.#log.warn({ err: error }, 'transport event listener threw'))
   readonly #counters = createCounters()
   #connector: Connector | undefined
@@ -704,7 +705,7 @@ class TransportNode implements Transport {
     // A provisional epoch is spent once a session is made with it: if that session ended during
     // this handshake, a new one under the same epoch would look to the dialer like the old one
     // resumed, and it would carry on from sequence numbers the new one never saw (sim seed 3174).
-    if (conn.role === 'acceptor' && (session ? session.epoch !== conn.epoch : conn.epochOfSession || this.#provisional.get(`${peer.nodeId}/${peer.incarnation}`) !== conn.epoch)) {
+    if (conn.role === 'acceptor' && (session ? session.epoch !== conn.epoch : conn.epochOfSession || this.#spentEpochs.has(conn.epoch))) {
       throw new ConnectionRefused('the session changed during the handshake; retry')
     }
     // A dialer with no session yet may have announced a provisional epoch to the peer's own dials,
@@ -731,6 +732,7 @@ class TransportNode implements Transport {
       // other at once, each side's session then has the one epoch the other learned.
       const epoch = conn.role === 'acceptor' ? conn.epoch : this.#provisionalEpoch(peer)
       this.#provisional.delete(`${peer.nodeId}/${peer.incarnation}`)
+      this.#spend(epoch)
       session = newSession(peer, this.#channels, this.#clock.now(), epoch, theirs.epoch)
       this.#sessions.set(peer.nodeId, session)
       // Held messages may name this session (a third party heard of it first), or an older one.
@@ -799,6 +801,16 @@ class TransportNode implements Transport {
       if (this.#provisional.size > 1024) this.#provisional.delete(this.#provisional.keys().next().value as string)
     }
     return epoch
+  }
+
+  /**
+   * Epochs sessions were made with, so that a handshake begun under a provisional epoch cannot make
+   * a second session with it (see `#open`). Bounded: a handshake older than thousands of sessions
+   * has timed out long ago. Kept apart from `#provisional`, which unauthenticated HELLOs can churn.
+   */
+  #spend(epoch: number): void {
+    this.#spentEpochs.add(epoch)
+    if (this.#spentEpochs.size > 4096) this.#spentEpochs.delete(this.#spentEpochs.values().next().value as number)
   }
 
   /** The peer lost its side of the session: ours cannot be resumed; its unacked messages go back. */
