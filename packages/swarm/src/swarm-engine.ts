@@ -20,7 +20,7 @@ import { TellCustody } from './internal/run-custody.js'
 import { InboundDictionary, OutboundDictionary } from './internal/wire-dictionary.js'
 import type { Host } from './internal/host.js'
 import { Emitter } from './internal/emitter.js'
-import { FifoOrder, type Counters } from './internal/fifo-order.js'
+import { FifoOrder, uncounted, type Counters } from './internal/fifo-order.js'
 import { FifoSender, type OutStream } from './internal/fifo-sender.js'
 
 /** A member as `node.members()` shows it. */
@@ -593,8 +593,7 @@ export class SwarmEngine implements Router {
     const { state, pending } = await this.#passivate(address)
     this.#ordering.delete(directoryKey(address.type, address.id))
     const back = this.#givenBack(pending)
-    const numbered = back.flatMap((w): Array<readonly [string, number]> => (w.s !== undefined && w.oi !== undefined ? [[originOf(w.o, w.oi), w.s]] : []))
-    const { counters, held } = this.#fifo.take(directoryKey(address.type, address.id), this.#clock.now(), numbered)
+    const { counters, held } = this.#fifo.take(directoryKey(address.type, address.id), this.#clock.now(), numbersOf(back))
     this.hooks.onDiscard?.(address, state, counters)
     for (const w of back) this.#dispatch(w)
     for (const w of held) this.#dispatch(w)
@@ -1073,9 +1072,13 @@ export class SwarmEngine implements Router {
    */
   #rewrap(e: Envelope): Wired {
     const held = this.#carried.get(e)
-    if (held === undefined) return { e, o: this.self, h: 0 }
     this.#carried.delete(e)
-    return held.ou !== undefined ? { e, o: this.self, h: 0, u: held.u as Upstream, ou: held.ou } : held.u !== undefined ? { e, o: this.self, h: 0, u: held.u } : { e, o: this.self, h: 0 }
+    return this.#rewrapped(e, held)
+  }
+
+  #rewrapped(e: Envelope, held: Wired | undefined): Wired {
+    if (held?.u === undefined) return { e, o: this.self, h: 0 }
+    return held.ou !== undefined ? { e, o: this.self, h: 0, u: held.u, ou: held.ou } : { e, o: this.self, h: 0, u: held.u }
   }
 
   /**
@@ -1085,14 +1088,21 @@ export class SwarmEngine implements Router {
    * in the mailbox of n2's losing copy, went to n4 unnumbered and was handled after n2's #74).
    */
   #givenBack(pending: readonly Envelope[]): Wired[] {
-    const now = this.#clock.now()
     return pending.map((e) => {
       const held = this.#carried.get(e)
-      if (held === undefined) return { e, o: this.self, h: 0 }
       this.#carried.delete(e)
-      if (held.f !== undefined && held.s !== undefined) this.#fifoOut.reopen(held.f, held.s, this.#tickNow)
-      return { ...held, h: 0 }
+      return this.#numbered(this.#rewrapped(e, held), held)
     })
+  }
+
+  /**
+   * `w` (given back, unnumbered) with the fifo number it came with (`came`), if any, for the
+   * winner to take in order; this node's own number is out again (see `FifoSender.reopen`).
+   */
+  #numbered(w: Wired, came: Wired | undefined): Wired {
+    if (came?.s === undefined || came.oi === undefined) return w
+    if (came.f !== undefined) this.#fifoOut.reopen(came.f, came.s, this.#tickNow)
+    return came.f !== undefined ? { ...w, o: came.o, s: came.s, oi: came.oi, f: came.f } : { ...w, o: came.o, s: came.s, oi: came.oi }
   }
 
   /** Done with here: tell the node that holds it (at the end of the turn, with the others). */
@@ -1448,7 +1458,8 @@ export class SwarmEngine implements Router {
       // mail follows (sim --swarm seed 49: every later move failed as a duplicate, and both copies
       // lived on).
       const orphan = moving.restored && this.#host.hosts(address) ? await this.#passivate(address) : undefined
-      const orphanFifo = orphan !== undefined ? this.#fifo.take(key, this.#clock.now()) : undefined
+      const orphanMail = orphan !== undefined ? this.#givenBack(orphan.pending) : []
+      const orphanFifo = orphan !== undefined ? this.#fifo.take(key, this.#clock.now(), numbersOf(orphanMail)) : undefined
       // A restart after a crash starts fresh unless the class's persistence hook has a state.
       const saved = reason === 'restart' ? await this.#host.recover(moving.type, moving.id) : undefined
       if (saved !== undefined) await this.#host.activate(moving.type, moving.id, moving.input, saved, true)
@@ -1477,7 +1488,7 @@ export class SwarmEngine implements Router {
       this.#applyEntries([entry], true)
       if (orphan !== undefined) {
         this.hooks.onDiscard?.(address, orphan.state)
-        for (const e of orphan.pending) this.#dispatch(this.#rewrap(e))
+        for (const w of orphanMail) this.#dispatch(w)
         for (const w of orphanFifo?.held ?? []) this.#dispatch(w)
       }
       this.events.emit('agent-activated', { address, reason })
@@ -1519,6 +1530,8 @@ export class SwarmEngine implements Router {
     this.#outgoing.set(key, out)
     const entry = this.#dir.get(key)
     let moving: Moving | undefined
+    // How each waiting tell came (its fifo number), for the mail of a move that fails to a winner.
+    let came: Array<Wired | undefined> = []
     try {
       const { state, pending } = await this.#passivate(address)
       this.#ordering.delete(key)
@@ -1526,6 +1539,7 @@ export class SwarmEngine implements Router {
       const { counters, held } = this.#fifo.take(key, this.#clock.now())
       out.buffer.unshift(...held)
       // Its waiting tells go with it: held here in custody until the new home is done with them.
+      came = pending.map((e) => this.#carried.get(e))
       const custody = pending.map((e) => (inCustody(e) ? this.#custody.hold(this.#rewrap(e), to) : null))
       moving = {
         counters,
@@ -1563,12 +1577,15 @@ export class SwarmEngine implements Router {
         // follows (sim --swarm seed 9497: n0's move failed, its copy came back beside n4's, and a
         // tell it had buffered was handled by both).
         if (now !== undefined && now.status === 'active' && now.node !== this.self && this.#live.has(now.node)) {
-          this.hooks.onDiscard?.(address, back.state, back.counters)
+          const mail: Wired[] = []
           back.pending.forEach((e, i) => {
             const c = back.custody?.[i]
+            // Released: the new home handled it before it failed.
             const w = c === undefined || c === null ? { e, o: this.self, h: 0 } : this.#custody.release(c)
-            if (w !== undefined) this.#dispatch(w)
+            if (w !== undefined) mail.push(this.#numbered(w, came[i]))
           })
+          this.hooks.onDiscard?.(address, back.state, back.counters === undefined ? undefined : uncounted(back.counters, numbersOf(mail)))
+          for (const w of mail) this.#dispatch(w)
           return
         }
         await this.#host.activate(back.type, back.id, back.input, back.state, true).catch(() => {
@@ -1872,6 +1889,11 @@ function streamOf(w: Routed): string {
 }
 
 /** Fifo-numbered messages by their number (a stable sort: each stream's own order is kept, the rest stay as they were). */
+/** The fifo numbers of `mail`, by origin (for `FifoOrder.take` and `uncounted`). */
+function numbersOf(mail: readonly Wired[]): Array<readonly [string, number]> {
+  return mail.flatMap((w): Array<readonly [string, number]> => (w.s !== undefined && w.oi !== undefined ? [[originOf(w.o, w.oi), w.s]] : []))
+}
+
 function byFifoNumber(x: Wired, y: Wired): number {
   return (x.s ?? Infinity) - (y.s ?? Infinity)
 }

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { FifoOrder } from '../src/internal/fifo-order.js'
+import { FifoOrder, uncounted } from '../src/internal/fifo-order.js'
 
 t.test('delivers in sender order, holds gaps, drops duplicates, moves with the agent, expires dead gaps', async (t) => {
   const f = new FifoOrder<number>()
@@ -146,4 +146,11 @@ t.test("a losing copy's mail handed back undelivered is not counted in the count
   late.accept('y', 'a', 5, 5, 0)
   late.accept('y', 'a', 2, 2, 0)
   t.same(late.take('y', 0, [['a', 2]]).counters, [['a', 6, 5]], '#2 no longer counted as delivered late')
+})
+
+t.test('uncounted: the same for counters already taken (a move that failed to a winner)', async (t) => {
+  t.same(uncounted([['a', 4, 1], ['b', 8]], [['a', 3], ['b', 9], ['c', 1]]), [['a', 4, 1, [3]], ['b', 8]], 'a #3 undelivered; b #9 was never counted; c unknown')
+  t.same(uncounted([['a', 6, 5, [2]]], [['a', 2]]), [['a', 6, 5]], 'below the start: no longer delivered late')
+  const c = [['a', 2] as const]
+  t.equal(uncounted(c, []), c, 'nothing given back: the same counters')
 })

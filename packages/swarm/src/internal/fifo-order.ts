@@ -125,9 +125,7 @@ export class FifoOrder<T> {
     // Delivered to the mailbox of a copy that stopped, and handed back undelivered: not counted.
     for (const [origin, seq] of givenBack) {
       const s = streams?.get(origin)
-      if (s === undefined) continue
-      if (s.start !== undefined && seq < s.start) s.irregular.delete(seq)
-      else if (seq < s.next) remember(s.irregular, seq)
+      if (s !== undefined) undeliver(s, seq)
     }
     const counters: Counter[] = []
     const held: T[] = []
@@ -243,6 +241,22 @@ export class FifoOrder<T> {
     }
     return out
   }
+}
+
+/** Number `seq`, counted delivered in `r`, is not (see `Stream.irregular` for the two meanings). */
+function undeliver(r: { readonly next: number; readonly start: number | undefined; readonly irregular: Set<number> }, seq: number): void {
+  if (r.start !== undefined && seq < r.start) r.irregular.delete(seq)
+  else if (seq < r.next) remember(r.irregular, seq)
+}
+
+/** `counters` with the numbers `givenBack` (per origin) no longer counted delivered (see `FifoOrder.take`). */
+export function uncounted(counters: Counters, givenBack: ReadonlyArray<readonly [origin: string, seq: number]>): Counters {
+  if (givenBack.length === 0) return counters
+  return counters.map(([origin, next, start, irregular]): Counter => {
+    const r = { next, start: start ?? undefined, irregular: new Set(irregular) }
+    for (const [o, seq] of givenBack) if (o === origin) undeliver(r, seq)
+    return r.irregular.size > 0 ? [origin, next, start ?? null, [...r.irregular]] : start === undefined || start === null ? [origin, next] : [origin, next, start]
+  })
 }
 
 /** A stream expecting `next`, nothing held. */

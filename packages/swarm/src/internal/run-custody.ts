@@ -60,7 +60,10 @@ export class TellCustody {
     if (this.#numbers.size === 0) return undefined
     const stream = streamKey(w)
     const numbers = stream === undefined ? undefined : this.#numbers.get(stream)
-    return numbers === undefined ? undefined : Math.min(...numbers)
+    if (numbers === undefined) return undefined
+    let low = Infinity
+    for (const n of numbers) if (n < low) low = n
+    return low
   }
 
   /** `w` is no longer held (under one of its ids). */
