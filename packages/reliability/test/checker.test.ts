@@ -119,11 +119,22 @@ t.test('whole-cluster semantics: at-least-once across a crash, exactly-once betw
   // The handler lived on, but moved the agent to a node that crashed with it: the state that knew
   // is gone, and the agent restarted fresh handles the tell again (sim --swarm seed 9836).
   const moved = (node: string, to: string, at: number) => ({ t: 'moved' as const, at, node, id: 'a1', to })
-  const movedAway: HistoryEvent[] = [up('s@1'), up('n1@1'), up('n2@1'), up('n3@1'), send(m, 's@1'), deliver(m, 'n1@1', 2), moved('n1@1', 'n2', 3), { t: 'down', at: 3.5, node: 'n2@1', how: 'crash' }, deliver(m, 'n3@1', 4), healed]
+  const restarted = { t: 'activated' as const, at: 3.8, node: 'n3@1', id: 'a1', reason: 'restart' as const }
+  const movedAway: HistoryEvent[] = [up('s@1'), up('n1@1'), up('n2@1'), up('n3@1'), send(m, 's@1'), deliver(m, 'n1@1', 2), moved('n1@1', 'n2', 3), { t: 'down', at: 3.5, node: 'n2@1', how: 'crash' }, restarted, deliver(m, 'n3@1', 4), healed]
   t.same(rules(movedAway), [], 'a repeat after the agent state that knew died in a crash where it had moved: not a duplicate')
+  t.same(rules(movedAway.filter((e) => e.t !== 'activated')), ['reliable-duplicate'], 'no fresh restart after the crash (the state went on, say merged into another copy): a duplicate')
+  // A handler that crashed only after the repeat excuses nothing (the state knew at the repeat).
+  t.same(rules([up('s@1'), up('n1@1'), up('n2@1'), send(m, 's@1'), deliver(m, 'n1@1', 2), deliver(m, 'n2@1', 3), { t: 'down', at: 4, node: 'n1@1', how: 'crash' }, healed]), ['reliable-duplicate'], 'the first handler crashed after the repeat: a duplicate')
   t.same(rules(movedAway.filter((e) => e.t !== 'down')), ['reliable-duplicate'], 'moved, but nothing crashed: a duplicate')
   t.same(rules(movedAway.map((e) => (e.t === 'down' ? { ...e, at: 5 } : e))), ['reliable-duplicate'], 'the crash came after the repeat: a duplicate')
   t.same(rules(movedAway.map((e) => (e.t === 'moved' ? { ...e, to: 'n3' } : e))), ['reliable-duplicate'], 'moved to a node that did not crash: a duplicate')
+  // The state that knew moved to n2, which the second handler then held down: each ran a copy of
+  // the agent (sim --swarm seed 7324): a split-brain duplicate.
+  const down = (node: string, peer: string, at: number) => ({ t: 'view' as const, at, node, peer, alive: false })
+  const movedSplit: HistoryEvent[] = [up('s@1'), up('n1@1'), up('n2@1'), up('n3@1'), send(m, 's@1'), deliver(m, 'n1@1', 2), moved('n1@1', 'n2', 3), down('n3@1', 'n2', 3.5), deliver(m, 'n3@1', 4), healed]
+  t.same(rules(movedSplit), ['split-brain-duplicate'], 'the second handler held down the node the knowing state had moved to: split-brain-duplicate')
+  t.same(rules(movedSplit.map((e) => (e.t === 'view' ? { ...e, peer: 'n1' } : e)).filter((e) => e.t !== 'moved')), ['split-brain-duplicate'], 'without the move, holding the first handler down: the same')
+  t.same(rules(movedSplit.map((e) => (e.t === 'view' ? { ...e, peer: 's' } : e))), ['reliable-duplicate'], 'held down a node that never had the state (the sender, after the first handling): a duplicate')
   // Three handlings: the first on a crashed node, the other two live: a duplicate.
   t.same(rules([...acrossCrash.slice(0, -1), deliver(m, 'n3@1', 5), healed]), ['reliable-duplicate'], 'two live handlings after a crashed one: a duplicate')
 
@@ -151,7 +162,10 @@ t.test('whole-cluster semantics: at-least-once across a crash, exactly-once betw
   // Before the first handling: the sender sent it again (here to n1@1) while n2@1 still had the
   // first copy, which it handled later (sim --swarm seed 2653).
   t.same(split(view('s@1', 'n2', false, 1.5)), ['split-brain-duplicate'], 'the sender held the second handler down before the first handling: split-brain-duplicate')
-  t.same(split(view('n2@1', 's', false, 1.5)), ['split-brain-duplicate'], 'or the second handler held the sender down then')
+  t.same(split(view('n2@1', 's', false, 1.5)), ['reliable-duplicate'], 'the second handler held the sender down then: a duplicate (only the sender declaring it down sends the tell again)')
+  // The sender held down the second handler's node before that life started: a crash and restart, not a cut.
+  const reborn: HistoryEvent[] = [up('s@1'), up('n1@1'), { t: 'up', at: 0, node: 'n2@1' }, send(m, 's@1'), view('s@1', 'n2', false, 1.2), view('s@1', 'n2', true, 1.6), { t: 'up', at: 1.65, node: 'n2@2' }, view('n1@1', 'n2', true, 1.7), deliver(m, 'n1@1', 2), deliver(m, 'n2@2', 4), healed]
+  t.same(rules(reborn), ['reliable-duplicate'], "the sender's down came before the second handler's life began: a duplicate")
   t.same(split(view('s@1', 'n2', false, 0.5), view('s@1', 'n2', true, 0.8)), ['reliable-duplicate'], 'a cut between sender and second handler healed before the send: a duplicate')
   t.same(split(view('s@1', 'n1', false, 0.5), view('s@1', 'n1', true, 1)), ['reliable-duplicate'], 'a cut between sender and handler healed before the handling: a duplicate')
   // A node that joined while the sender was cut off: the sender, up first, never learned of it,

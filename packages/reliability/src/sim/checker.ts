@@ -62,7 +62,7 @@ export function check(events: readonly HistoryEvent[]): Violation[] {
     else if (e.t === 'healed') healed = true
   }
   checkReliable(out, sends, deliveries, returned, { alive, crashed, splits, states }, healed)
-  checkOrder(out, events)
+  checkOrder(out, events, new Set(out.filter((v) => v.rule === 'reliable-duplicate' || v.rule === 'split-brain-duplicate').flatMap((v) => v.ids)))
   checkCausal(out, events)
   checkAtomic(out, events, alive, healed)
   if (healed) checkFinal(out, events, alive)
@@ -88,6 +88,12 @@ function isDuplicate(list: readonly Deliver[], excused: (earlier: Deliver, repea
  * to, and restarted the agent itself). A node that came up after the other must learn of it from
  * the cluster it joins: its not knowing excuses nothing.
  */
+interface Holding {
+  readonly life: string
+  readonly since: number
+  readonly crash?: number
+}
+
 /**
  * Where each agent's state went after a handling: from `moved` events (the old home's life, the
  * new home's name) and the lives of each node (`up`, `down`).
@@ -99,6 +105,8 @@ class AgentStates {
   readonly #lives = new Map<string, Array<readonly [number, string]>>()
   /** Per life: when it crashed. */
   readonly #crashedAt = new Map<string, number>()
+  /** Per agent: when it was restarted fresh (anywhere). */
+  readonly #restarts = new Map<string, number[]>()
 
   observe(e: HistoryEvent): void {
     if (e.t === 'moved') {
@@ -112,26 +120,50 @@ class AgentStates {
       if (list) list.push([e.at, e.node])
       else this.#lives.set(name, [[e.at, e.node]])
     } else if (e.t === 'down' && e.how === 'crash') this.#crashedAt.set(e.node, e.at)
+    else if (e.t === 'activated' && e.reason === 'restart') {
+      const list = this.#restarts.get(e.id)
+      if (list) list.push(e.at)
+      else this.#restarts.set(e.id, [e.at])
+    }
   }
 
   /**
    * Did the state of the agent that handled `d` (on `d.node`, at `d.at`) die in a crash before
-   * `until`, following its moves: the life that held it crashed while it did.
+   * `until`: the handler crashed in between, or, following the agent's moves, a life it moved to
+   * crashed while it held the state and the agent was then restarted fresh. (A copy that lost to
+   * another hands its state on without a move: the restart is the evidence that nothing did.)
    */
   diedWith(d: Deliver, until: number): boolean {
+    const path = this.path(d, until)
+    const last = path[path.length - 1] as Holding
+    if (last.crash === undefined) return false
+    const crash = last.crash
+    return path.length === 1 || (this.#restarts.get(d.key)?.some((at) => at >= crash && at <= until) ?? false)
+  }
+
+  /**
+   * The lives that held the state of the agent that handled `d`, from `d.at` to `until`, following
+   * its moves: each with when it got it, and when it crashed with it (the last one only).
+   */
+  path(d: Deliver, until: number): Holding[] {
+    const out: Holding[] = []
     let life = d.node
     let since = d.at
     for (let hops = 0; hops < 64; hops++) {
       const move = this.#moves.get(`${life}\u0000${d.key}`)?.find(([at]) => at >= since && at <= until)
       const crash = this.#crashedAt.get(life)
-      if (crash !== undefined && crash >= since && crash <= until && (move === undefined || crash < move[0])) return true
-      if (move === undefined) return false
+      if (crash !== undefined && crash >= since && crash <= until && (move === undefined || crash < move[0])) {
+        out.push({ life, since, crash })
+        break
+      }
+      out.push({ life, since })
+      if (move === undefined) break
       const next = this.#lives.get(move[1])?.filter(([at]) => at <= move[0]).at(-1)?.[1]
-      if (next === undefined) return false
+      if (next === undefined) break
       life = next
       since = move[0]
     }
-    return false
+    return out
   }
 }
 
@@ -148,12 +180,19 @@ class SplitBrains {
     log.push([e.at, e.peer, e.alive])
   }
 
-  /**
-   * Did `a` hold `b`'s node down (or `b` hold `a`'s) at some instant in [from, to]? With
-   * `declared`, only a down it declared counts, not a node it never learned of.
-   */
-  split(a: string, b: string, from: number, to: number, declared = false): boolean {
-    return this.#heldDown(a, b, from, to, declared) || this.#heldDown(b, a, from, to, declared)
+  /** Did `a` hold `b`'s node down (or `b` hold `a`'s) at some instant in [from, to]? */
+  split(a: string, b: string, from: number, to: number): boolean {
+    return this.#heldDown(a, b, from, to, false) || this.#heldDown(b, a, from, to, false)
+  }
+
+  /** Did life `a` declare `b`'s node down at some instant in [from, to] (one way; not "never learned of")? */
+  declaredDown(a: string, b: string, from: number, to: number): boolean {
+    return this.#heldDown(a, b, from, to, true)
+  }
+
+  /** When life `life` came up (0 if unknown). */
+  upAt(life: string): number {
+    return this.#upAt.get(life) ?? 0
   }
 
   #heldDown(life: string, other: string, from: number, to: number, declared: boolean): boolean {
@@ -179,25 +218,31 @@ const nameOf = (life: string): string => life.slice(0, life.lastIndexOf('@'))
  * lives, so it counts unless its sender crashed.
  */
 function checkReliable(out: Violation[], sends: Map<string, Send>, deliveries: Map<string, Deliver[]>, returned: Set<string>, nodes: { alive: Set<string>; crashed: Set<string>; splits: SplitBrains; states: AgentStates }, healed: boolean): void {
-  // The handler crashed, or the agent's state that knew died in a crash where it moved since (sim
-  // --swarm seed 9836: n0 handled a tell and moved the agent to n4, which crashed; the sender's
-  // copy, sent again when an earlier holder crashed, reached the agent restarted fresh).
-  const crashed = (d: Deliver, repeat?: Deliver): boolean => nodes.crashed.has(d.node) || (repeat !== undefined && nodes.states.diedWith(d, repeat.at))
+  // The handler crashed between the two handlings, or the agent's state that knew died in a crash
+  // where it moved since (sim --swarm seed 9836: n0 handled a tell and moved the agent to n4, which
+  // crashed; the sender's copy, sent again when an earlier holder crashed, reached the agent
+  // restarted fresh).
+  const crashed = (d: Deliver, repeat: Deliver): boolean => nodes.states.diedWith(d, repeat.at)
   // Across a partition a tell is at-least-once (docs/guarantees.md): between the two handlings
   // either the two handlers held each other down (each side ran a copy of the agent), or the first
   // handler and the sender did (the cut swallowed the release, so the sender sent it again, to
   // wherever the agent lives next; sim --swarm seed 799: that was a node which then restarted the
   // agent fresh after the copy that knew crashed).
-  // Or, between the send and the first handling, the second handler and the sender did: the
-  // sender held the node that had its tell down and sent it again, to its side's copy of the agent,
-  // while the far side still had the first copy and handled it later with a copy of the agent it
-  // started (sim --swarm seed 2653: n1 held n3's tell parked through a partition, n3 sent it again
-  // to n0's copy, and n1 restarted the agent after the heal, before the directory told it of n0's).
+  // Or, between the send (or the second handler's start, if later) and the first handling, the
+  // sender declared the second handler down: it sent the tell again, to its side's copy of the
+  // agent, while the far side still had the first copy and handled it later with a copy of the
+  // agent it started (sim --swarm seed 2653: n1 held n3's tell parked through a partition, n3 sent
+  // it again to n0's copy, and n1 restarted the agent after the heal, before the directory told it
+  // of n0's).
+  // The first handler stands for the lives its state moved to since: a node holding the agent's
+  // state that knew and the second handler held each other down (sim --swarm seed 7324: n0 handled
+  // a tell and moved the agent to n4; n0 crashed, and its next life, cut off from n4, restarted the
+  // agent from its own stale entry and handled the sender's copy again).
   const split = (d: Deliver, repeat: Deliver, sentAt: number): boolean =>
     d.node !== repeat.node &&
-    (nodes.splits.split(d.node, repeat.node, d.at, repeat.at) ||
+    (nodes.states.path(d, repeat.at).some((h) => h.life !== repeat.node && nodes.splits.split(h.life, repeat.node, Math.max(d.at, h.since), repeat.at)) ||
       (d.from !== d.node && nodes.splits.split(d.node, d.from, d.at, repeat.at)) ||
-      (repeat.from !== repeat.node && nodes.splits.split(repeat.node, repeat.from, sentAt, d.at, true)))
+      (repeat.from !== repeat.node && nodes.splits.declaredDown(repeat.from, repeat.node, Math.max(sentAt, nodes.splits.upAt(repeat.node)), d.at)))
   for (const [id, list] of deliveries) {
     if (list.length < 2 || !isReliable((list[0] as Deliver).kind) || !isDuplicate(list, crashed)) continue
     const sentAt = sends.get(id)?.at ?? (list[0] as Deliver).at
@@ -217,18 +262,18 @@ function checkReliable(out: Violation[], sends: Map<string, Send>, deliveries: M
 
 /**
  * fifo: per receiver, sender and key, reliable-fifo seqs only go up; monotonic: the same for
- * monotonic values. A reliable-fifo message handled again (anywhere) is judged by the duplicate
- * rules, not here: a repeat comes after newer ones by nature, and across a partition it is allowed
- * (sim --swarm seed 7269: a tell n3 handled behind a cut was sent again to n2's copy of the agent,
- * after n2's newer ones; counted as a split-brain duplicate, it was a fifo-order violation too).
+ * monotonic values. A reliable-fifo repeat reported as a duplicate (`duplicates`: split-brain or
+ * not) is judged by that rule only, not here too: a repeat comes after newer ones by nature (sim
+ * --swarm seed 7269: a tell n3 handled behind a cut was sent again to n2's copy of the agent, after
+ * n2's newer ones). A repeat excused by a crash is the surviving handling: its order still counts.
  */
-function checkOrder(out: Violation[], events: readonly HistoryEvent[]): void {
+function checkOrder(out: Violation[], events: readonly HistoryEvent[], duplicates: ReadonlySet<string>): void {
   const last = new Map<string, { seq: number; id: string }>()
   const handled = new Set<string>()
   for (const e of events) {
     if (e.t !== 'deliver' || (e.kind !== 'reliable-fifo' && e.kind !== 'monotonic')) continue
     if (e.kind === 'reliable-fifo') {
-      if (handled.has(e.id)) continue
+      if (handled.has(e.id) && duplicates.has(e.id)) continue
       handled.add(e.id)
     }
     const k = `${e.kind}\u0000${e.node}\u0000${e.from}\u0000${e.key}`

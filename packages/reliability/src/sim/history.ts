@@ -21,6 +21,8 @@ export type HistoryEvent =
   | { readonly t: 'fault'; readonly at: number; readonly what: string }
   /** Node life `node` handed agent `id` (its state and mailbox) to node `to` (by name). */
   | { readonly t: 'moved'; readonly at: number; readonly node: string; readonly id: string; readonly to: string }
+  /** Node life `node` activated agent `id`: spawned, handed over, or restarted fresh. */
+  | { readonly t: 'activated'; readonly at: number; readonly node: string; readonly id: string; readonly reason: 'spawn' | 'handoff' | 'restart' }
   /**
    * A message the transport accepted (send did not throw). `seq` counts per (from, to, key). `to`
    * is a node, or `agent:<id>` for a message to an agent, which the cluster must route to wherever

@@ -167,7 +167,11 @@ async function run(options: SwarmScenarioOptions): Promise<SwarmScenarioResult> 
             if (event !== 'member-left') rec.push({ t: 'view', at: now(), node: life.inc, peer: m.id, alive: event === 'member-up' })
           })
         }
-        node.on('agent-activated', ({ address, reason }) => life.alive && rec.push({ t: 'fault', at: now(), what: `${life.inc}: activated ${address.id} (${reason})` }))
+        node.on('agent-activated', ({ address, reason }) => {
+          if (!life.alive) return
+          rec.push({ t: 'fault', at: now(), what: `${life.inc}: activated ${address.id} (${reason})` })
+          rec.push({ t: 'activated', at: now(), node: life.inc, id: address.id, reason })
+        })
         node.on('agent-moved', ({ address, to }) => {
           if (!life.alive) return
           rec.push({ t: 'fault', at: now(), what: `${life.inc}: moved ${address.id} to ${to}` })
