@@ -1218,7 +1218,7 @@ export class SwarmEngine implements Router {
    */
   #lowFor(w: Wired, node: string): number | undefined {
     if (w.s === undefined) return undefined
-    if (w.f !== undefined) return this.#fifoOut.lowFor(w.f, w.s, node, this.#tickNow)
+    if (w.f !== undefined) return this.#fifoOut.lowFor(w.f, w.s, node, this.#tickNow, this.#incarnations.get(node))
     let low = this.#custody.lowestHeld(w)
     for (const x of this.#parked.get(directoryKey(w.e.to.type, w.e.to.id))?.items ?? []) {
       if (x.s !== undefined && x.s < (low ?? Infinity) && x.o === w.o && x.oi === w.oi) low = x.s

@@ -21,6 +21,12 @@ interface Stream<T> {
   start: number | undefined
   /** Numbers below `next` that were skipped (a gap that expired) or arrived late and were delivered. */
   readonly irregular: Set<number>
+  /**
+   * A fresh stream whose first message said every lower number is done with at the sender (`low`
+   * equal to its own number): one that comes later is a stray copy, dropped rather than delivered
+   * late. Not carried by the counters: a stream continued elsewhere delivers late.
+   */
+  doneBelowStart?: true
 }
 
 /** A gap the sender keeps saying it has out waits at most this many gap timeouts. */
@@ -72,7 +78,10 @@ export class FifoOrder<T> {
     // A fresh stream starts where the sender says its first message not yet done with is (`low`,
     // on a message that took a new route while older ones are still on their way), else here.
     const first = low !== undefined && low < seq ? low : seq
-    if (!s) streams.set(origin, (s = stream(first, first, now)))
+    if (!s) {
+      streams.set(origin, (s = stream(first, first, now)))
+      if (low === seq) s.doneBelowStart = true
+    }
     // A stream set up to wait for the tells this node holds on their way (`expect`, at activation)
     // that delivered nothing yet: the sender knows an older one still out, so it waits from there
     // (sim --swarm seed 325: n2 held n4's #2 and #3 when it restarted the agent, its stream began at
@@ -104,6 +113,7 @@ export class FifoOrder<T> {
    */
   #late(s: Stream<T>, seq: number, item: T): T[] | null {
     const below = s.start !== undefined && seq < s.start
+    if (below && s.doneBelowStart === true) return null
     if (below ? s.irregular.has(seq) : !s.irregular.has(seq)) return null
     if (below) remember(s.irregular, seq)
     else s.irregular.delete(seq)

@@ -24,6 +24,8 @@ export interface OutStream {
   doneAbove: Set<number> | undefined
   /** The node the last numbered message was sent to. */
   via: string | undefined
+  /** The incarnation of `via` then: a node's new life starts its streams afresh, a new route too. */
+  viaLife: number | undefined
   /** Messages from this number on, while `low` is below it, carry `low` (a route change with older ones out). */
   hintFrom: number
   /** Since when `low` has been the first number out (ms, the caller's clock). */
@@ -48,7 +50,7 @@ export class FifoSender {
   of(key: string): OutStream {
     let f = this.#streams.get(key)
     // Never forgotten: a numbering that restarted would look like duplicates to the agent's host.
-    if (f === undefined) this.#streams.set(key, (f = { key, next: 1, low: 1, doneAbove: undefined, via: undefined, hintFrom: Infinity, lowSince: 0 }))
+    if (f === undefined) this.#streams.set(key, (f = { key, next: 1, low: 1, doneAbove: undefined, via: undefined, viaLife: undefined, hintFrom: Infinity, lowSince: 0 }))
     return f
   }
 
@@ -65,15 +67,21 @@ export class FifoSender {
   }
 
   /**
-   * Message `s` goes to `node`: the `low` it must carry, or `undefined` when it needs none (the
-   * same route as before, or nothing older still out).
+   * Message `s` goes to `node` (in its life `life`): the `low` it must carry, or `undefined` when it
+   * needs none (the same route as before, or nothing older still out). On a new route with nothing
+   * older out it is `s` itself: every lower number is done with here, so a home that starts this
+   * stream fresh drops a stray copy of one that comes later (sim --swarm seeds 1949, 4580: a copy of
+   * a tell whose first handling died in a crash reached the agent's fresh restart after newer ones).
    */
-  lowFor(f: OutStream, s: number, node: string, now = 0): number | undefined {
-    if (f.via !== undefined && f.via !== node && f.low < s) f.hintFrom = Math.min(f.hintFrom, s)
+  lowFor(f: OutStream, s: number, node: string, now = 0, life?: number): number | undefined {
+    const moved = f.via !== undefined && (f.via !== node || f.viaLife !== life)
+    if (moved && f.low <= s) f.hintFrom = Math.min(f.hintFrom, s)
     f.via = node
-    if (f.low >= f.hintFrom) f.hintFrom = Infinity
+    f.viaLife = life
+    if (f.low > f.hintFrom) f.hintFrom = Infinity
     if (f.low < s && now - f.lowSince >= STALE_LOW_MS) return f.low
-    return s >= f.hintFrom && f.low < s ? f.low : undefined
+    if (s >= f.hintFrom && f.low < s) return f.low
+    return moved && f.low === s ? s : undefined
   }
 
   /**

@@ -223,7 +223,7 @@ export function unpackEnvelope(a: unknown, guarantee: readonly Guarantee[], dict
     r.s = seq
     r.oi = oi
     const lo: unknown = a[21]
-    if (typeof lo === 'number' && lo < seq) r.lo = lo
+    if (typeof lo === 'number' && lo <= seq) r.lo = lo
   }
   if (a.length > 22) {
     const n = dict.resolve(a[22]), i: unknown = a[23], oc: unknown = a[24]
