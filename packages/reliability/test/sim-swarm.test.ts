@@ -68,6 +68,8 @@ const FIXED_SEEDS: readonly { seed: number; what: string }[] = [
   { seed: 2284, what: 'an entry newer than a pending activation answers it (a tell buffered for the move waited 30 s)' },
   { seed: 4368, what: "a node passing on another sender's tell while it holds an older one of the same stream makes the agent's home wait for it" },
   { seed: 2137, what: "a losing copy's mail goes to the winner numbered, not counted delivered, and its own numbers out again" },
+  { seed: 1949, what: 'a fresh home drops a stray copy below its start when the first tell on that route said nothing older was out' },
+  { seed: 4945, what: 'a hint left from an older route does not stand in for a new route change' },
 ]
 
 t.test('seeds the long runs found, fixed', async (t) => {

@@ -94,3 +94,16 @@ t.test('a new route with nothing older out says so (low = its own number); a new
   t.same(h.accept('x', 'a', 5, 5, 0), [5], 'without that word, a fresh home starts at #5')
   t.same(h.accept('x', 'a', 2, 2, 0), [2], 'and delivers #2 late (it may have been re-routed after a crash)')
 })
+
+t.test('a hint left from an older route does not stand in for the new one (sim --swarm seed 4945)', async (t) => {
+  const out = new FifoSender()
+  const f = out.of('a')
+  out.lowFor(f, out.number(f), 'n3', 0, 1)
+  out.lowFor(f, out.number(f), 'n4', 0, 1) // a route change while #1 is out: hint from #2
+  out.lowFor(f, out.number(f), 'n3', 0, 1)
+  for (const s of [1, 2, 3]) out.done(f, s)
+  const s4 = out.number(f)
+  t.equal(out.lowFor(f, s4, 'n3', 0, 1), undefined, '#4, same route as #3, nothing older out')
+  const s5 = out.number(f)
+  t.equal(out.lowFor(f, s5, 'n5', 0, 1), 4, '#5 on a new route while #4 is out: low 4 (the old hint, passed, is gone first)')
+})

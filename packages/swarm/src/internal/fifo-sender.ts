@@ -74,11 +74,14 @@ export class FifoSender {
    * a tell whose first handling died in a crash reached the agent's fresh restart after newer ones).
    */
   lowFor(f: OutStream, s: number, node: string, now = 0, life?: number): number | undefined {
+    // An earlier hint the stream has passed ends before a new one is taken (sim --swarm seed 4945:
+    // a hint left from an older route, taken as the new one's, was dropped at once, and the tell
+    // on the new route went without low while an older one was out).
+    if (f.low > f.hintFrom) f.hintFrom = Infinity
     const moved = f.via !== undefined && (f.via !== node || f.viaLife !== life)
     if (moved && f.low <= s) f.hintFrom = Math.min(f.hintFrom, s)
     f.via = node
     f.viaLife = life
-    if (f.low > f.hintFrom) f.hintFrom = Infinity
     if (f.low < s && now - f.lowSince >= STALE_LOW_MS) return f.low
     if (s >= f.hintFrom && f.low < s) return f.low
     return moved && f.low === s ? s : undefined
