@@ -1220,7 +1220,7 @@ export class SwarmEngine implements Router {
     if (w.s === undefined) return undefined
     if (w.f !== undefined) return this.#fifoOut.lowFor(w.f, w.s, node, this.#tickNow, this.#incarnations.get(node))
     let low = this.#custody.lowestHeld(w)
-    for (const x of this.#parked.get(directoryKey(w.e.to.type, w.e.to.id))?.items ?? []) {
+    for (const x of this.#parked.size === 0 ? [] : (this.#parked.get(directoryKey(w.e.to.type, w.e.to.id))?.items ?? [])) {
       if (x.s !== undefined && x.s < (low ?? Infinity) && x.o === w.o && x.oi === w.oi) low = x.s
     }
     return low !== undefined && low < w.s && low < (w.lo ?? Infinity) ? low : undefined

@@ -54,11 +54,8 @@ export function check(events: readonly HistoryEvent[]): Violation[] {
       if (e.how === 'crash') crashed.add(e.node)
     }
     else if (e.t === 'send') sends.set(e.id, e)
-    else if (e.t === 'deliver') {
-      const list = deliveries.get(e.id)
-      if (list) list.push(e)
-      else deliveries.set(e.id, [e])
-    } else if (e.t === 'returned') returned.add(e.id)
+    else if (e.t === 'deliver') append(deliveries, e.id, e)
+    else if (e.t === 'returned') returned.add(e.id)
     else if (e.t === 'healed') healed = true
   }
   checkReliable(out, sends, deliveries, returned, { alive, crashed, splits, states }, healed)
@@ -109,22 +106,10 @@ class AgentStates {
   readonly #restarts = new Map<string, number[]>()
 
   observe(e: HistoryEvent): void {
-    if (e.t === 'moved') {
-      const key = `${e.node}\u0000${e.id}`
-      const list = this.#moves.get(key)
-      if (list) list.push([e.at, e.to])
-      else this.#moves.set(key, [[e.at, e.to]])
-    } else if (e.t === 'up') {
-      const name = nameOf(e.node)
-      const list = this.#lives.get(name)
-      if (list) list.push([e.at, e.node])
-      else this.#lives.set(name, [[e.at, e.node]])
-    } else if (e.t === 'down' && e.how === 'crash') this.#crashedAt.set(e.node, e.at)
-    else if (e.t === 'activated' && e.reason === 'restart') {
-      const list = this.#restarts.get(e.id)
-      if (list) list.push(e.at)
-      else this.#restarts.set(e.id, [e.at])
-    }
+    if (e.t === 'moved') append(this.#moves, `${e.node}\u0000${e.id}`, [e.at, e.to] as const)
+    else if (e.t === 'up') append(this.#lives, nameOf(e.node), [e.at, e.node] as const)
+    else if (e.t === 'down' && e.how === 'crash') this.#crashedAt.set(e.node, e.at)
+    else if (e.t === 'activated' && e.reason === 'restart') append(this.#restarts, e.id, e.at)
   }
 
   /**
@@ -211,6 +196,12 @@ class SplitBrains {
 }
 
 const nameOf = (life: string): string => life.slice(0, life.lastIndexOf('@'))
+
+function append<K, V>(index: Map<K, V[]>, key: K, value: V): void {
+  const list = index.get(key)
+  if (list) list.push(value)
+  else index.set(key, [value])
+}
 
 /**
  * Lost: a reliable message never handled nor handed back. To a node: counted when both ends are

@@ -27,8 +27,8 @@ export class TellCustody {
    * forwarded tells are in it, which a healthy cluster has few of.
    */
   readonly #copies = new Map<string, Routed[]>()
-  /** The fifo numbers of those that have one, per stream (sender and agent): see `lowestHeld`. */
-  readonly #numbers = new Map<string, number[]>()
+  /** The same tells, those with a fifo number, by stream (sender and agent): see `lowestHeld`. */
+  readonly #streams = new Map<string, Routed[]>()
   #nextId = 1
 
   /** Keep `w`, passed to `next`; the id it travels under. */
@@ -37,16 +37,9 @@ export class TellCustody {
     this.#nextId = c + 1
     const first = w.ou ?? w.u
     if (first !== undefined) {
-      const key = custodyKey(first)
-      const list = this.#copies.get(key)
-      if (list === undefined) this.#copies.set(key, [w])
-      else list.push(w)
+      addTo(this.#copies, custodyKey(first), w)
       const stream = streamKey(w)
-      if (stream !== undefined) {
-        const numbers = this.#numbers.get(stream)
-        if (numbers === undefined) this.#numbers.set(stream, [w.s as number])
-        else numbers.push(w.s as number)
-      }
+      if (stream !== undefined) addTo(this.#streams, stream, w)
     }
     return c
   }
@@ -57,12 +50,12 @@ export class TellCustody {
    * tells the agent's home to wait for it (see `fifo-sender.ts`).
    */
   lowestHeld(w: Routed): number | undefined {
-    if (this.#numbers.size === 0) return undefined
+    if (this.#streams.size === 0) return undefined
     const stream = streamKey(w)
-    const numbers = stream === undefined ? undefined : this.#numbers.get(stream)
-    if (numbers === undefined) return undefined
+    const held = stream === undefined ? undefined : this.#streams.get(stream)
+    if (held === undefined) return undefined
     let low = Infinity
-    for (const n of numbers) if (n < low) low = n
+    for (const x of held) if ((x.s as number) < low) low = x.s as number
     return low
   }
 
@@ -70,19 +63,9 @@ export class TellCustody {
   #unindex(w: Routed): void {
     const first = w.ou ?? w.u
     if (first === undefined) return
-    const key = custodyKey(first)
-    const list = this.#copies.get(key)
-    const at = list?.indexOf(w) ?? -1
-    if (list === undefined || at < 0) return
-    if (list.length === 1) this.#copies.delete(key)
-    else list.splice(at, 1)
+    removeFrom(this.#copies, custodyKey(first), w)
     const stream = streamKey(w)
-    const numbers = stream === undefined ? undefined : this.#numbers.get(stream)
-    if (stream === undefined || numbers === undefined) return
-    const i = numbers.indexOf(w.s as number)
-    if (i < 0) return
-    if (numbers.length === 1) this.#numbers.delete(stream)
-    else numbers.splice(i, 1)
+    if (stream !== undefined) removeFrom(this.#streams, stream, w)
   }
 
   /** The id the next `hold` or `holdRun` hands out. */
@@ -194,6 +177,21 @@ export class TellCustody {
 
 /** `Run.out[k]`: the tell's final recipient handled it; the next hop has not released it yet. */
 const HANDLED = 2
+
+function addTo(index: Map<string, Routed[]>, key: string, w: Routed): void {
+  const list = index.get(key)
+  if (list === undefined) index.set(key, [w])
+  else list.push(w)
+}
+
+/** One occurrence of `w` out of `index[key]` (the same tell may be held under several ids). */
+function removeFrom(index: Map<string, Routed[]>, key: string, w: Routed): void {
+  const list = index.get(key)
+  const at = list?.indexOf(w) ?? -1
+  if (list === undefined || at < 0) return
+  if (list.length === 1) index.delete(key)
+  else list.splice(at, 1)
+}
 
 function custodyKey(u: Upstream): string {
   return `${u.n}/${u.i}/${u.c}`
